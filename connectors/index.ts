@@ -1,0 +1,6 @@
+/**
+ * The connector registry: adding a connector is one folder under `connectors/` and one line here.
+ */
+import type { ConnectorDefinition } from './contract.ts';
+
+export const connectors: Readonly<Record<string, ConnectorDefinition>> = {};

@@ -1,0 +1,66 @@
+/**
+ * Identities name a person across systems: an email, a phone number (E.164) or an external id
+ * (`system:id`, e.g. `shopify:706405506930370084`). Every connector normalises through these
+ * functions so that the same person always yields the same identity keys.
+ */
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
+import * as z from 'zod';
+
+export const EmailIdentity = z.object({ type: z.literal('email'), value: z.string().min(3) });
+export const PhoneIdentity = z.object({
+  type: z.literal('phone'),
+  value: z.string().regex(/^\+[1-9]\d{6,14}$/, 'E.164 phone number'),
+});
+export const ExternalIdentity = z.object({
+  type: z.literal('external'),
+  system: z.string().regex(/^[a-z][a-z0-9-]*$/, 'connector id'),
+  value: z.string().min(1),
+});
+export const Identity = z
+  .discriminatedUnion('type', [EmailIdentity, PhoneIdentity, ExternalIdentity])
+  .describe('One identity of a person: email (lower case), phone (E.164) or an external system id');
+export type Identity = z.infer<typeof Identity>;
+
+/** Trims and lower-cases an email; returns undefined for anything that is not plausibly an address. */
+export function normalizeEmail(raw: unknown): string | undefined {
+  if (typeof raw !== 'string') return undefined;
+  const email = raw.trim().toLowerCase();
+  // Deliberately loose: vendors already validated the address; we only refuse obvious garbage.
+  return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) ? email : undefined;
+}
+
+/** The default region for phone numbers written without a country code (`OMNIHUB_DEFAULT_REGION`). */
+export function defaultPhoneRegion(): CountryCode {
+  return (process.env.OMNIHUB_DEFAULT_REGION?.toUpperCase() || 'US') as CountryCode;
+}
+
+/** Parses a phone number to E.164 with libphonenumber-js; undefined when it is not a valid number. */
+export function normalizePhone(raw: unknown, region: CountryCode = defaultPhoneRegion()): string | undefined {
+  if (typeof raw !== 'string' || raw.trim() === '') return undefined;
+  const parsed = parsePhoneNumberFromString(raw.trim(), region);
+  return parsed?.isValid() ? parsed.number : undefined;
+}
+
+/** Collects the identities present in a record, dropping the ones that do not normalise. */
+export function identitiesOf(parts: {
+  email?: unknown;
+  phone?: unknown;
+  external?: ReadonlyArray<readonly [system: string, id: unknown]>;
+}): Identity[] {
+  const out: Identity[] = [];
+  const email = normalizeEmail(parts.email);
+  if (email) out.push({ type: 'email', value: email });
+  const phone = normalizePhone(parts.phone);
+  if (phone) out.push({ type: 'phone', value: phone });
+  for (const [system, id] of parts.external ?? []) {
+    if ((typeof id === 'string' && id !== '') || typeof id === 'number' || typeof id === 'bigint') {
+      out.push({ type: 'external', system, value: String(id) });
+    }
+  }
+  return out;
+}
+
+/** A stable string key for an identity: `email:a@b.com`, `phone:+1415…`, `ext:shopify:123`. */
+export function identityKey(identity: Identity): string {
+  return identity.type === 'external' ? `ext:${identity.system}:${identity.value}` : `${identity.type}:${identity.value}`;
+}

@@ -1,0 +1,109 @@
+/**
+ * The delivery ledger: remembers which vendor deliveries were already published, so a redelivery
+ * answers 2xx and publishes nothing. Built on the Powertools idempotency persistence layer
+ * (DynamoDB), used per delivery rather than per invocation because HubSpot and SendGrid batch many
+ * deliveries into one request and each must be deduplicated on its own.
+ *
+ * A key goes through: reserve (conditional put of an IN_PROGRESS record that expires with the
+ * invocation) -> publish -> complete (COMPLETED record kept for `retentionSeconds`). If publishing
+ * fails the reservation is released, so the vendor's retry is processed again. If the process dies
+ * in between, the IN_PROGRESS record expires with the invocation's deadline and the retry proceeds.
+ */
+import { IdempotencyConfig, IdempotencyRecordStatus } from '@aws-lambda-powertools/idempotency';
+import { IdempotencyItemAlreadyExistsError } from '@aws-lambda-powertools/idempotency';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+
+export type Reservation = 'reserved' | 'completed' | 'in_progress';
+
+export interface DeliveryLedger {
+  /** Tries to reserve each key; says per key whether it is new, already done, or being processed. */
+  reserve(keys: readonly string[], remainingTimeMs: number): Promise<Map<string, Reservation>>;
+  complete(keys: readonly string[]): Promise<void>;
+  release(keys: readonly string[]): Promise<void>;
+}
+
+/** How long a completed delivery is remembered: longer than any vendor retries (Square: 72 h). */
+export const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600;
+
+/** Reservations made at once per request (a 500-event SendGrid batch must not open 500 sockets). */
+const CONCURRENCY = 16;
+
+export class PowertoolsDeliveryLedger implements DeliveryLedger {
+  readonly #store: BasePersistenceLayer;
+
+  constructor(options: { tableName: string; keyPrefix: string; retentionSeconds?: number; store?: BasePersistenceLayer }) {
+    this.#store = options.store ?? new DynamoDBPersistenceLayer({ tableName: options.tableName });
+    this.#store.configure({
+      keyPrefix: options.keyPrefix,
+      config: new IdempotencyConfig({
+        eventKeyJmesPath: 'key',
+        expiresAfterSeconds: options.retentionSeconds ?? DEFAULT_RETENTION_SECONDS,
+        throwOnNoIdempotencyKey: true,
+      }),
+    });
+  }
+
+  async reserve(keys: readonly string[], remainingTimeMs: number): Promise<Map<string, Reservation>> {
+    const outcome = new Map<string, Reservation>();
+    await forEachLimited(keys, CONCURRENCY, async (key) => {
+      try {
+        await this.#store.saveInProgress({ key }, remainingTimeMs);
+        outcome.set(key, 'reserved');
+      } catch (error) {
+        if (!(error instanceof IdempotencyItemAlreadyExistsError)) throw error;
+        const status = error.existingRecord?.getStatus();
+        outcome.set(key, status === IdempotencyRecordStatus.COMPLETED ? 'completed' : 'in_progress');
+      }
+    });
+    return outcome;
+  }
+
+  async complete(keys: readonly string[]): Promise<void> {
+    await forEachLimited(keys, CONCURRENCY, (key) => this.#store.saveSuccess({ key }, { published: true }));
+  }
+
+  async release(keys: readonly string[]): Promise<void> {
+    await forEachLimited(keys, CONCURRENCY, (key) => this.#store.deleteRecord({ key }));
+  }
+}
+
+async function forEachLimited<T>(items: readonly T[], limit: number, run: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await run(item);
+    }
+  });
+  await Promise.all(workers);
+}
+
+/**
+ * A ledger in memory, for tests and benchmarks of the pipeline alone. Same contract as the
+ * DynamoDB one; it does not survive the process.
+ */
+export class InMemoryDeliveryLedger implements DeliveryLedger {
+  readonly #records = new Map<string, 'in_progress' | 'completed'>();
+
+  async reserve(keys: readonly string[]): Promise<Map<string, Reservation>> {
+    const outcome = new Map<string, Reservation>();
+    for (const key of keys) {
+      const existing = this.#records.get(key);
+      if (existing) outcome.set(key, existing);
+      else {
+        this.#records.set(key, 'in_progress');
+        outcome.set(key, 'reserved');
+      }
+    }
+    return outcome;
+  }
+
+  async complete(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.#records.set(key, 'completed');
+  }
+
+  async release(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.#records.delete(key);
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The one topology: every table, route, bus rule, queue and consumer of the hub, declared once.
+ *
+ * The CDK construct (`lib/integration-hub.ts`) builds AWS resources from it; the local hub
+ * (`local/`) wires its emulators from it. There is no second list of routes, rules or queues.
+ */
+import type { ConnectorDefinition } from '../connectors/contract.ts';
+import { connectors } from '../connectors/index.ts';
+
+/** Names of the environment variables through which functions find their resources. */
+export const ENV = {
+  busName: 'OMNIHUB_BUS_NAME',
+  publicUrl: 'OMNIHUB_PUBLIC_URL',
+  secretArn: 'OMNIHUB_SECRET_ARN',
+} as const;
+
+export type AttributeType = 'S' | 'N';
+
+export interface TableDefinition {
+  /** Logical id; also the table name in the local hub. */
+  readonly id: string;
+  /** Env var that carries the table name to the functions granted access. */
+  readonly envVar: string;
+  readonly description: string;
+  readonly partitionKey: { readonly name: string; readonly type: AttributeType };
+  readonly sortKey?: { readonly name: string; readonly type: AttributeType };
+  /** Attribute holding an epoch-seconds expiry (DynamoDB TTL). */
+  readonly ttlAttribute?: string;
+  readonly globalSecondaryIndexes?: ReadonlyArray<{
+    readonly indexName: string;
+    readonly partitionKey: { readonly name: string; readonly type: AttributeType };
+    readonly sortKey?: { readonly name: string; readonly type: AttributeType };
+  }>;
+}
+
+export type TableAccess = 'read' | 'readwrite';
+
+/** What a function may touch: the topology grants exactly this and nothing else. */
+export interface FunctionAccess {
+  /** Table ids and the access needed. */
+  readonly tables?: Readonly<Record<string, TableAccess>>;
+  /** Whether it may PutEvents on the bus. */
+  readonly publishes?: boolean;
+}
+
+export interface FunctionDefinition extends FunctionAccess {
+  /** Lambda entry module, relative to the repository root; exports `handler`. */
+  readonly entry: string;
+  /** @default 256 */
+  readonly memoryMiB?: number;
+  /** @default 10 */
+  readonly timeoutSeconds?: number;
+}
+
+/** An event pattern in EventBridge syntax. */
+export type EventPattern = Readonly<Record<string, unknown>>;
+
+export interface QueueDefinition {
+  /** @default 6 × the consumer's timeout (AWS's advice for SQS event sources) */
+  readonly visibilityTimeoutSeconds?: number;
+  /** Receives before a message moves to the DLQ. @default 5 */
+  readonly maxReceiveCount?: number;
+  /** @default 10 */
+  readonly batchSize?: number;
+  /** @default 1 */
+  readonly maxBatchingWindowSeconds?: number;
+}
+
+/** A consumer of canonical events: bus rule -> SQS queue (+DLQ) -> Lambda with partial batch failures. */
+export interface ConsumerDefinition extends FunctionDefinition {
+  readonly id: string;
+  readonly description: string;
+  /** The EventBridge rule's pattern, matched against the full EventBridge event. */
+  readonly pattern: EventPattern;
+  readonly queue?: QueueDefinition;
+}
+
+/** `POST /webhooks/<connector>` -> the connector's ingest function. */
+export interface IngestRoute extends FunctionDefinition {
+  readonly connector: ConnectorDefinition;
+  readonly method: 'POST';
+  readonly path: string;
+}
+
+export interface Topology {
+  readonly bus: { readonly name: string; readonly archiveRetentionDays: number };
+  readonly tables: readonly TableDefinition[];
+  readonly ingest: readonly IngestRoute[];
+  readonly consumers: readonly ConsumerDefinition[];
+}
+
+export const idempotencyTable: TableDefinition = {
+  id: 'idempotency',
+  envVar: 'OMNIHUB_IDEMPOTENCY_TABLE',
+  description: 'Powertools idempotency records: one per vendor delivery (and per element of a batch).',
+  partitionKey: { name: 'id', type: 'S' },
+  ttlAttribute: 'expiration',
+};
+
+export const profileTable: TableDefinition = {
+  id: 'profiles',
+  envVar: 'OMNIHUB_PROFILE_TABLE',
+  description: 'Unified profiles, identity pointers, timelines (single-table design, see docs/data-model.md).',
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  ttlAttribute: 'expiresAt',
+};
+
+/** Default values shared by both runtimes. */
+export const DEFAULTS = {
+  memoryMiB: 256,
+  timeoutSeconds: 10,
+  maxReceiveCount: 5,
+  batchSize: 10,
+  maxBatchingWindowSeconds: 1,
+} as const;
+
+export function ingestRoute(connector: ConnectorDefinition): IngestRoute {
+  return {
+    connector,
+    method: 'POST',
+    path: `/webhooks/${connector.id}`,
+    entry: `connectors/${connector.id}/handler.ts`,
+    tables: { [idempotencyTable.id]: 'readwrite' },
+    publishes: true,
+  };
+}
+
+/** The queue's visibility timeout, from the consumer's own timeout when not given. */
+export function visibilityTimeoutOf(consumer: ConsumerDefinition): number {
+  return consumer.queue?.visibilityTimeoutSeconds ?? 6 * (consumer.timeoutSeconds ?? DEFAULTS.timeoutSeconds);
+}
+
+export const topology: Topology = {
+  bus: { name: 'omnihub', archiveRetentionDays: 30 },
+  tables: [idempotencyTable, profileTable],
+  ingest: Object.values(connectors).map(ingestRoute),
+  consumers: [
+    {
+      id: 'profile-writer',
+      description: 'Resolves identities and folds every person-bearing canonical event into the unified profile.',
+      entry: 'functions/profile-writer.ts',
+      pattern: {
+        source: [{ prefix: 'omnihub.' }],
+        'detail-type': [{ 'anything-but': { prefix: 'profile.' } }],
+      },
+      tables: { [profileTable.id]: 'readwrite' },
+      publishes: true,
+      timeoutSeconds: 30,
+      queue: { batchSize: 10, maxReceiveCount: 5 },
+    },
+  ],
+};

@@ -10,7 +10,7 @@ export default defineConfig({
       TZ: 'UTC',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_METRICS_DISABLED: 'true',
-      POWERTOOLS_LOG_LEVEL: 'WARN',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
       CDK_VALIDATION: 'false',
     },
   },

@@ -1,0 +1,268 @@
+/**
+ * The profile table (single-table design; see docs/data-model.md):
+ *
+ * | item            | pk                    | sk                         |
+ * |-----------------|-----------------------|----------------------------|
+ * | identity pointer| `ID#<identity key>`   | `ID`                       |
+ * | profile         | `P#<profileId>`       | `P`                        |
+ * | timeline entry  | `P#<profileId>`       | `T#<occurredAt>#<eventId>` |
+ *
+ * Every write is a conditional single-item write; there are no transactions (dynalite has none and
+ * they cost twice as much). Correctness comes from versions, idempotent steps and redirects.
+ */
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { ProfileContent, Stats } from './model.ts';
+
+export type ProfileStatus = 'live' | 'merged';
+
+export interface ProfileItem extends ProfileContent {
+  readonly profileId: string;
+  readonly status: ProfileStatus;
+  /** Set when merged: the profile this one now redirects to. */
+  readonly mergedInto?: string;
+  /** Incremented by every write; writes are conditional on the version read. */
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly stats: Stats;
+}
+
+export interface TimelineEntry {
+  readonly eventId: string;
+  readonly type: string;
+  readonly occurredAt: string;
+  readonly connector: string;
+  readonly summary: Record<string, unknown>;
+}
+
+export class VersionConflictError extends Error {
+  override readonly name = 'VersionConflictError';
+}
+
+const pointerKey = (identity: string) => ({ pk: `ID#${identity}`, sk: 'ID' });
+const profileKey = (profileId: string) => ({ pk: `P#${profileId}`, sk: 'P' });
+
+export interface ProfileStoreOptions {
+  readonly tableName: string;
+  readonly client?: DynamoDBDocumentClient;
+  /** Days a timeline entry is kept (DynamoDB TTL). @default 365 */
+  readonly timelineRetentionDays?: number;
+}
+
+export class ProfileStore {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #retentionDays: number;
+
+  constructor(options: ProfileStoreOptions) {
+    this.#db =
+      options.client ??
+      DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+    this.#table = options.tableName;
+    this.#retentionDays = options.timelineRetentionDays ?? 365;
+  }
+
+  /** Pointer targets for identity keys (strongly consistent: a claim just made must be seen). */
+  async getPointers(identities: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const unique = [...new Set(identities)];
+    for (let start = 0; start < unique.length; start += 100) {
+      let keys: Record<string, unknown>[] | undefined = unique.slice(start, start + 100).map(pointerKey);
+      while (keys && keys.length > 0) {
+        const result: BatchGetCommandOutput = await this.#db.send(
+          new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of result.Responses?.[this.#table] ?? []) {
+          found.set(String(item.pk).slice(3), String(item.profileId));
+        }
+        keys = result.UnprocessedKeys?.[this.#table]?.Keys;
+      }
+    }
+    return found;
+  }
+
+  async getProfile(profileId: string): Promise<ProfileItem | undefined> {
+    const result = await this.#db.send(new GetCommand({ TableName: this.#table, Key: profileKey(profileId), ConsistentRead: true }));
+    if (!result.Item) return undefined;
+    const { pk: _pk, sk: _sk, ...item } = result.Item;
+    return item as ProfileItem;
+  }
+
+  /** Creates an empty live profile if it does not exist yet (idempotent). */
+  async createProfile(profile: ProfileItem): Promise<void> {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { ...profileKey(profile.profileId), ...profile },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /** Writes a profile if nobody wrote it since `expectedVersion` was read. */
+  async putProfile(profile: ProfileItem, expectedVersion: number): Promise<void> {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { ...profileKey(profile.profileId), ...profile },
+          ConditionExpression: '#version = :expected',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':expected': expectedVersion },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new VersionConflictError(profile.profileId);
+      throw error;
+    }
+  }
+
+  /** Points an identity at a profile unless it already points somewhere; returns the owner. */
+  async claimPointer(identity: string, profileId: string): Promise<string> {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { ...pointerKey(identity), profileId },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return profileId;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return (await this.getPointers([identity])).get(identity) ?? profileId;
+    }
+  }
+
+  /** Moves a pointer from a merged profile to its survivor (no-op if it moved already). */
+  async repointPointer(identity: string, from: string, to: string): Promise<void> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: pointerKey(identity),
+          UpdateExpression: 'SET profileId = :to',
+          ConditionExpression: 'profileId = :from',
+          ExpressionAttributeValues: { ':from': from, ':to': to },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /** Deletes a pointer if it still points at `profileId`. */
+  async deletePointer(identity: string, profileId: string): Promise<void> {
+    try {
+      await this.#db.send(
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: pointerKey(identity),
+          ConditionExpression: 'profileId = :owner',
+          ExpressionAttributeValues: { ':owner': profileId },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /**
+   * Deletes a profile item. With `onlyIfVersion`, only if nobody wrote it since (used to drop a
+   * profile created for an event that lost the race for its identity); returns whether it deleted.
+   */
+  async deleteProfile(profileId: string, options: { onlyIfVersion?: number } = {}): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: profileKey(profileId),
+          ...(options.onlyIfVersion !== undefined
+            ? {
+                ConditionExpression: '#version = :expected',
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: { ':expected': options.onlyIfVersion },
+              }
+            : {}),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Records a timeline entry; the event id in the sort key makes a replay overwrite, not duplicate. */
+  async putTimeline(profileId: string, entry: TimelineEntry): Promise<void> {
+    const expiresAt = Math.floor(Date.parse(entry.occurredAt) / 1000) + this.#retentionDays * 86_400;
+    await this.#db.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: { pk: `P#${profileId}`, sk: `T#${entry.occurredAt}#${entry.eventId}`, ...entry, expiresAt },
+      }),
+    );
+  }
+
+  /** Timeline entries of one profile item, newest first. */
+  async queryTimeline(
+    profileId: string,
+    options: { limit: number; before?: string },
+  ): Promise<{ entries: TimelineEntry[]; next?: string }> {
+    const result = await this.#db.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: options.before ? 'pk = :pk AND sk BETWEEN :lo AND :hi' : 'pk = :pk AND begins_with(sk, :lo)',
+        ExpressionAttributeValues: {
+          ':pk': `P#${profileId}`,
+          ':lo': 'T#',
+          ...(options.before ? { ':hi': options.before } : {}),
+        },
+        ScanIndexForward: false,
+        Limit: options.limit,
+      }),
+    );
+    const entries = (result.Items ?? [])
+      .filter((item) => item.sk !== options.before)
+      .map(({ pk: _pk, sk: _sk, expiresAt: _e, ...entry }) => entry as TimelineEntry);
+    const last = result.Items?.at(-1);
+    return { entries, ...(result.LastEvaluatedKey && last ? { next: String(last.sk) } : {}) };
+  }
+
+  /** Deletes every timeline entry of a profile item (erasure). */
+  async deleteTimeline(profileId: string): Promise<number> {
+    let deleted = 0;
+    let before: string | undefined;
+    for (;;) {
+      const page = await this.#db.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :t)',
+          ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':t': 'T#' },
+          ProjectionExpression: 'pk, sk',
+          ...(before ? { ExclusiveStartKey: { pk: `P#${profileId}`, sk: before } } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        await this.#db.send(new DeleteCommand({ TableName: this.#table, Key: { pk: item.pk, sk: item.sk } }));
+        deleted++;
+      }
+      if (!page.LastEvaluatedKey) return deleted;
+      before = String(page.LastEvaluatedKey.sk);
+    }
+  }
+}

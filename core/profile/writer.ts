@@ -1,0 +1,353 @@
+/**
+ * Folds canonical events into unified profiles: resolves identities to one live profile (creating or
+ * merging as needed), applies the event, records it on the timeline and announces changes.
+ *
+ * No multi-item transactions: each step is a conditional single-item write that is safe to repeat.
+ * - A merge first marks the younger profile `merged` with a redirect (so readers and writers move to
+ *   the survivor), then folds its content into the survivor, then re-points its identities. If the
+ *   process stops in between, the next reader that follows the redirect finds the survivor without
+ *   the merged id in `mergedFrom` and completes the fold.
+ * - Profile writes are conditional on the version read; on conflict the whole resolution reruns.
+ * - Identity pointers are claimed with `attribute_not_exists`, so one identity never belongs to two
+ *   live profiles: the loser of a race sees the owner and merges instead.
+ */
+import { createHash } from 'node:crypto';
+import type { Envelope } from '../events/envelope.ts';
+import { dataSchemaUri } from '../events/catalog.ts';
+import { RetryableError } from '../errors.ts';
+import type { Identity } from '../identity/identity.ts';
+import { identityKey } from '../identity/identity.ts';
+import type { EventPublisher } from '../ingest/publisher.ts';
+import { changedPaths, emptyContent, foldEvent, type MergeRecord, mergeContent, statsOf, withoutIdentity } from './model.ts';
+import { type ProfileItem, type ProfileStore, VersionConflictError } from './store.ts';
+
+const MAX_ATTEMPTS = 12;
+const MAX_REDIRECTS = 16;
+
+/** Internal pointer that lets an order's later events (a refund without identities) find the profile. */
+export const orderPointer = (connector: string, orderId: string) => `order:${connector}:${orderId}`;
+
+export interface ApplyResult {
+  /** The live profile the event was applied to; undefined when it names nobody. */
+  readonly profileId?: string;
+  readonly changed: boolean;
+  readonly merged: readonly string[];
+}
+
+interface MergedItem extends ProfileItem {
+  readonly mergeReason?: MergeRecord;
+}
+
+class Restart extends Error {}
+
+function shortHash(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 26);
+}
+
+export class ProfileWriter {
+  constructor(
+    private readonly store: ProfileStore,
+    private readonly publisher?: EventPublisher,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async apply(event: Envelope): Promise<ApplyResult> {
+    if (event.type === 'customer.deleted') return this.#removeIdentity(event);
+    const identities = event.identities.map(identityKey);
+    const data = event.data as { orderId?: unknown };
+    const order =
+      event.type.startsWith('order.') && typeof data.orderId === 'string' ? orderPointer(event.origin.connector, data.orderId) : undefined;
+    const lookup = order ? [...identities, order] : identities;
+    if (lookup.length === 0) return { changed: false, merged: [] };
+
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      try {
+        return await this.#applyOnce(event, identities, lookup);
+      } catch (error) {
+        if (!(error instanceof Restart || error instanceof VersionConflictError)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
+      }
+    }
+    throw new RetryableError(`profile for event ${event.id} is under heavy contention; retry`, 503, 'profile_contention');
+  }
+
+  async #applyOnce(event: Envelope, identities: string[], lookup: string[]): Promise<ApplyResult> {
+    const pointers = await this.store.getPointers(lookup);
+    const live = new Map<string, ProfileItem>();
+    for (const owner of new Set(pointers.values())) {
+      const profile = await this.resolve(owner);
+      if (profile) live.set(profile.profileId, profile);
+      else {
+        // A pointer to a profile that no longer exists (erased, or dropped after losing a race):
+        // remove it so the identity can be claimed again.
+        for (const [key, target] of pointers) if (target === owner) await this.store.deletePointer(key, owner);
+        throw new Restart();
+      }
+    }
+
+    let target: ProfileItem;
+    let created = false;
+    const merged: string[] = [];
+    if (live.size === 0) {
+      if (identities.length === 0) {
+        // e.g. a refund whose order has not arrived yet: let the queue bring it back later.
+        throw new RetryableError('event names no known person yet', 503, 'profile_not_found_yet');
+      }
+      target = this.#newProfile(`p_${shortHash(event.id, identities[0] ?? '')}`);
+      await this.store.createProfile(target);
+      target = (await this.store.getProfile(target.profileId)) ?? target;
+      created = true;
+    } else if (live.size === 1) {
+      target = [...live.values()][0] as ProfileItem;
+    } else {
+      const linking = lookup.find((key) => pointers.has(key)) ?? '';
+      target = await this.#mergeAll([...live.values()], { eventId: event.id, identity: linking, at: event.occurredAt }, merged);
+    }
+
+    for (const key of lookup) {
+      const owner = pointers.get(key);
+      if (owner === undefined) {
+        const winner = await this.store.claimPointer(key, target.profileId);
+        if (winner !== target.profileId) {
+          // Drop the profile made for this event unless someone already merged into it.
+          if (created) await this.store.deleteProfile(target.profileId, { onlyIfVersion: 0 });
+          throw new Restart();
+        }
+      } else if (owner !== target.profileId) {
+        await this.store.repointPointer(key, owner, target.profileId);
+      }
+    }
+
+    // No re-read: pointers are separate items, and the write below is conditional on this version.
+    const current = target;
+    const content = foldEvent(current, event, identities);
+    const changes = changedPaths(current, content);
+    const changed = content !== current && (Object.keys(changes).length > 0 || merged.length > 0);
+    if (content !== current) {
+      await this.store.putProfile(this.#withContent(current, content), current.version);
+    }
+    await this.store.putTimeline(current.profileId, {
+      eventId: event.id,
+      type: event.type,
+      occurredAt: event.occurredAt,
+      connector: event.origin.connector,
+      summary: summarize(event),
+    });
+    if (Object.keys(changes).length > 0) {
+      await this.#announce('profile.updated', current.profileId, event, identitiesOf(content.identities), {
+        profileId: current.profileId,
+        changes,
+        causedBy: { eventId: event.id, connector: event.origin.connector },
+      });
+    }
+    return { profileId: current.profileId, changed, merged };
+  }
+
+  /**
+   * The live profile behind an id, following merge redirects to the live end of the chain and
+   * completing any fold that was interrupted after its redirect was written (folding into the live
+   * end, even when the intermediate survivor has itself been merged since). Undefined when the id
+   * leads nowhere (erased, or dropped after losing a race).
+   */
+  async resolve(profileId: string): Promise<ProfileItem | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#resolveOnce(profileId);
+      } catch (error) {
+        if (!(error instanceof Restart) || attempt >= MAX_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  async #resolveOnce(profileId: string): Promise<ProfileItem | undefined> {
+    const chain: MergedItem[] = [];
+    let item = (await this.store.getProfile(profileId)) as MergedItem | undefined;
+    while (item && item.status === 'merged' && item.mergedInto) {
+      if (chain.length >= MAX_REDIRECTS) throw new Error(`redirect chain from ${profileId} is too long`);
+      chain.push(item);
+      item = (await this.store.getProfile(item.mergedInto)) as MergedItem | undefined;
+    }
+    if (!item) return undefined;
+    let live: ProfileItem = item;
+    for (const merged of chain) {
+      if (live.mergedFrom.includes(merged.profileId)) continue;
+      const reason = merged.mergeReason ?? { merged: merged.profileId, eventId: 'unknown', identity: '', at: merged.updatedAt };
+      await this.#fold(live.profileId, merged, { ...reason, merged: merged.profileId });
+      const refreshed = await this.store.getProfile(live.profileId);
+      if (!refreshed || refreshed.status !== 'live') throw new Restart();
+      live = refreshed;
+    }
+    return live;
+  }
+
+  async #mergeAll(profiles: ProfileItem[], reason: Omit<MergeRecord, 'merged'>, merged: string[]): Promise<ProfileItem> {
+    // The older profile survives; ties by id, so concurrent writers pick the same survivor.
+    const [survivor, ...losers] = [...profiles].sort((a, b) =>
+      a.createdAt !== b.createdAt ? (a.createdAt < b.createdAt ? -1 : 1) : a.profileId < b.profileId ? -1 : 1,
+    );
+    if (!survivor) throw new Restart();
+    for (const loser of losers) {
+      const record: MergeRecord = { merged: loser.profileId, ...reason };
+      const redirect: MergedItem = {
+        ...loser,
+        status: 'merged',
+        mergedInto: survivor.profileId,
+        mergeReason: record,
+        version: loser.version + 1,
+        updatedAt: this.now().toISOString(),
+      };
+      await this.store.putProfile(redirect, loser.version); // conflict -> Restart via VersionConflictError
+      await this.#fold(survivor.profileId, redirect, record);
+      merged.push(loser.profileId);
+    }
+    return (await this.store.getProfile(survivor.profileId)) ?? survivor;
+  }
+
+  /** Folds a merged profile into its survivor (idempotent), re-points its identities, announces it. */
+  async #fold(survivorId: string, loser: ProfileItem, record: MergeRecord): Promise<void> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const survivor = await this.store.getProfile(survivorId);
+      if (!survivor || survivor.status !== 'live') throw new Restart();
+      if (survivor.mergedFrom.includes(loser.profileId)) break;
+      try {
+        await this.store.putProfile(this.#withContent(survivor, mergeContent(survivor, loser, record)), survivor.version);
+        await this.#announce('profile.merged', survivorId, { id: record.eventId }, identitiesOf(loser.identities), {
+          survivor: survivorId,
+          merged: loser.profileId,
+          reason: { eventId: record.eventId, identity: record.identity },
+        });
+        break;
+      } catch (error) {
+        if (!(error instanceof VersionConflictError)) throw error;
+      }
+    }
+    for (const key of loser.identities) await this.store.repointPointer(key, loser.profileId, survivorId);
+  }
+
+  /** A vendor deleted its record: drop that system's identity, keep the person. */
+  async #removeIdentity(event: Envelope): Promise<ApplyResult> {
+    const data = event.data as { system: string; externalId: string };
+    const key = identityKey({ type: 'external', system: data.system, value: data.externalId });
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const owner = (await this.store.getPointers([key])).get(key);
+      if (!owner) return { changed: false, merged: [] };
+      const profile = await this.resolve(owner);
+      if (!profile) {
+        await this.store.deletePointer(key, owner);
+        return { changed: false, merged: [] };
+      }
+      const content = withoutIdentity(profile, key);
+      try {
+        if (content !== profile) await this.store.putProfile(this.#withContent(profile, content), profile.version);
+      } catch (error) {
+        if (error instanceof VersionConflictError) continue;
+        throw error;
+      }
+      await this.store.deletePointer(key, owner);
+      await this.store.putTimeline(profile.profileId, {
+        eventId: event.id,
+        type: event.type,
+        occurredAt: event.occurredAt,
+        connector: event.origin.connector,
+        summary: { system: data.system },
+      });
+      if (content !== profile) {
+        await this.#announce('profile.updated', profile.profileId, event, identitiesOf(content.identities), {
+          profileId: profile.profileId,
+          changes: { identities: content.identities },
+          causedBy: { eventId: event.id, connector: event.origin.connector },
+        });
+      }
+      return { profileId: profile.profileId, changed: content !== profile, merged: [] };
+    }
+    throw new RetryableError('profile under heavy contention; retry', 503, 'profile_contention');
+  }
+
+  /** Erases a person: every identity pointer, every merged profile, every timeline entry. */
+  async erase(profileId: string): Promise<{ profileId: string; identities: number; timeline: number } | undefined> {
+    const profile = await this.resolve(profileId);
+    if (!profile) return undefined;
+    for (const key of profile.identities) {
+      const owner = (await this.store.getPointers([key])).get(key);
+      if (owner) await this.store.deletePointer(key, owner);
+    }
+    let timeline = 0;
+    for (const id of [profile.profileId, ...profile.mergedFrom]) {
+      timeline += await this.store.deleteTimeline(id);
+      await this.store.deleteProfile(id);
+    }
+    await this.#announce('profile.erased', profile.profileId, { id: `erase:${profile.profileId}` }, [], {
+      profileId: profile.profileId,
+    });
+    return { profileId: profile.profileId, identities: profile.identities.length, timeline };
+  }
+
+  #newProfile(profileId: string): ProfileItem {
+    const now = this.now().toISOString();
+    const content = emptyContent();
+    return { profileId, status: 'live', version: 0, createdAt: now, updatedAt: now, ...content, stats: statsOf(content) };
+  }
+
+  #withContent(profile: ProfileItem, content: ReturnType<typeof emptyContent>): ProfileItem {
+    return {
+      ...profile,
+      ...content,
+      stats: statsOf(content),
+      version: profile.version + 1,
+      updatedAt: this.now().toISOString(),
+    };
+  }
+
+  async #announce(
+    type: 'profile.updated' | 'profile.merged' | 'profile.erased',
+    profileId: string,
+    cause: { id: string; correlationId?: string; occurredAt?: string },
+    identities: Identity[],
+    data: Record<string, unknown>,
+  ): Promise<void> {
+    if (!this.publisher) return;
+    const at = this.now().toISOString();
+    const envelope: Envelope = {
+      id: shortHashId(type, profileId, cause.id),
+      type,
+      source: 'omnihub.profiles',
+      subject: profileId,
+      time: cause.occurredAt ?? at,
+      occurredAt: cause.occurredAt ?? at,
+      receivedAt: at,
+      schemaVersion: 1,
+      dataschema: dataSchemaUri(type),
+      origin: { connector: 'omnihub', deliveryId: cause.id },
+      identities,
+      correlationId: cause.correlationId ?? cause.id,
+      data,
+    };
+    const result = await this.publisher.publish([envelope]);
+    if (result.failed.size > 0) throw new RetryableError(`could not publish ${type}`, 503, 'bus_unavailable');
+  }
+}
+
+function shortHashId(...parts: string[]): string {
+  const hex = createHash('sha256').update(parts.join('\u0000')).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Identity keys back to identities (for events that announce profile changes). */
+export function identitiesOf(keys: readonly string[]): Identity[] {
+  return keys.flatMap((key): Identity[] => {
+    if (key.startsWith('email:')) return [{ type: 'email', value: key.slice(6) }];
+    if (key.startsWith('phone:')) return [{ type: 'phone', value: key.slice(6) }];
+    if (key.startsWith('ext:')) {
+      const rest = key.slice(4);
+      const colon = rest.indexOf(':');
+      return colon > 0 ? [{ type: 'external', system: rest.slice(0, colon), value: rest.slice(colon + 1) }] : [];
+    }
+    return [];
+  });
+}
+
+/** A compact copy of the event for the timeline: no line items, no message text. */
+function summarize(event: Envelope): Record<string, unknown> {
+  const { lineItems: _items, body: _body, traits, ...rest } = event.data as Record<string, unknown>;
+  return traits && typeof traits === 'object' ? { ...rest, traits: Object.keys(traits) } : rest;
+}

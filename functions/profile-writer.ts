@@ -1,0 +1,59 @@
+/**
+ * Consumer: profile writer. SQS batch of EventBridge events (rule: every connector event) -> one
+ * unified profile per person. Records are processed in order within the batch; a failing record is
+ * reported in `batchItemFailures` and comes back after the visibility timeout (then to the DLQ).
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { Envelope } from '../core/events/envelope.ts';
+import { BusPublisher } from '../core/ingest/publisher.ts';
+import { logger, MetricUnit, metrics } from '../core/observability.ts';
+import { ProfileStore } from '../core/profile/store.ts';
+import { ProfileWriter } from '../core/profile/writer.ts';
+import { PermanentError } from '../core/errors.ts';
+
+const processor = new BatchProcessor(EventType.SQS);
+let writer: ProfileWriter | undefined;
+
+function profileWriter(): ProfileWriter {
+  const table = process.env.OMNIHUB_PROFILE_TABLE;
+  const bus = process.env.OMNIHUB_BUS_NAME;
+  if (!table || !bus) throw new Error('OMNIHUB_PROFILE_TABLE and OMNIHUB_BUS_NAME must be set');
+  writer ??= new ProfileWriter(
+    new ProfileStore({
+      tableName: table,
+      timelineRetentionDays: Number(process.env.OMNIHUB_TIMELINE_RETENTION_DAYS ?? 365),
+    }),
+    new BusPublisher({ busName: bus }),
+  );
+  return writer;
+}
+
+/** The canonical envelope inside an SQS record that carries an EventBridge event. */
+export function envelopeOf(record: SQSRecord): Envelope {
+  let event: { detail?: unknown };
+  try {
+    event = JSON.parse(record.body) as { detail?: unknown };
+  } catch {
+    throw new PermanentError('record body is not JSON', 'malformed_record');
+  }
+  const parsed = Envelope.safeParse(event.detail);
+  if (!parsed.success) throw new PermanentError('record does not carry a canonical event', 'malformed_record');
+  return parsed.data;
+}
+
+async function recordHandler(record: SQSRecord): Promise<void> {
+  const envelope = envelopeOf(record);
+  logger.appendKeys({ correlationId: envelope.correlationId, eventId: envelope.id, eventType: envelope.type });
+  const result = await profileWriter().apply(envelope);
+  metrics.addMetric(result.changed ? 'ProfilesChanged' : 'ProfilesUnchanged', MetricUnit.Count, 1);
+  if (result.merged.length > 0) metrics.addMetric('ProfilesMerged', MetricUnit.Count, result.merged.length);
+}
+
+const lambdaHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  processPartialResponse(event, recordHandler, processor, { context, processInParallel: false });
+
+export const handler = middy(lambdaHandler).use(injectLambdaContext(logger)).use(logMetrics(metrics));

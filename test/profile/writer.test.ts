@@ -1,0 +1,333 @@
+/**
+ * The profile writer against dynalite with the real AWS SDK: identity resolution, merges, event-time
+ * ordering, consent, stats, erasure, convergence under any order, and concurrency.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Envelope } from '../../core/events/envelope.ts';
+import { canonicalJson } from '../../core/profile/model.ts';
+import { type ProfileItem, ProfileStore } from '../../core/profile/store.ts';
+import { ProfileWriter } from '../../core/profile/writer.ts';
+import { profileTable } from '../../lib/topology.ts';
+import { startDynalite, type TestDynamo } from '../support/dynamo.ts';
+import { RecordingPublisher } from '../support/ingest.ts';
+import { canonical, email, external, phone, upsert } from './events.ts';
+
+let dynamo: TestDynamo;
+beforeAll(async () => {
+  dynamo = await startDynalite();
+});
+afterAll(async () => dynamo.close());
+
+interface Fixture {
+  store: ProfileStore;
+  writer: ProfileWriter;
+  publisher: RecordingPublisher;
+  byIdentity(key: string): Promise<ProfileItem | undefined>;
+}
+
+async function fresh(tableName?: string): Promise<Fixture> {
+  tableName ??= await dynamo.createTable(profileTable);
+  const store = new ProfileStore({ tableName, client: dynamo.documents });
+  const publisher = new RecordingPublisher();
+  let tick = 0;
+  const writer = new ProfileWriter(store, publisher, () => new Date(Date.UTC(2025, 0, 1, 0, 0, tick++)));
+  return {
+    store,
+    writer,
+    publisher,
+    async byIdentity(key) {
+      const owner = (await store.getPointers([key])).get(key);
+      return owner ? writer.resolve(owner) : undefined;
+    },
+  };
+}
+
+let f: Fixture;
+beforeEach(async () => {
+  f = await fresh();
+});
+
+describe('Profile writer: identity resolution', () => {
+  it('creates a profile for unknown identities and points every identity at it', async () => {
+    const result = await f.writer.apply(upsert('shopify', '2025-01-01T00:00:00.000Z', [email('a@x.io'), external('shopify', '1')], { firstName: 'Ann' }));
+    const profile = await f.byIdentity('email:a@x.io');
+    expect(profile?.profileId).toBe(result.profileId);
+    expect((await f.byIdentity('ext:shopify:1'))?.profileId).toBe(result.profileId);
+    expect(profile?.identities).toEqual(['email:a@x.io', 'ext:shopify:1']);
+    expect(profile?.traits.firstName?.value).toBe('Ann');
+  });
+
+  it('attaches new identities to the known profile', async () => {
+    const first = await f.writer.apply(upsert('shopify', '2025-01-01T00:00:00.000Z', [email('a@x.io')], {}));
+    const second = await f.writer.apply(upsert('square', '2025-01-02T00:00:00.000Z', [email('a@x.io'), phone('+14155550100')], {}));
+    expect(second.profileId).toBe(first.profileId);
+    expect((await f.byIdentity('phone:+14155550100'))?.profileId).toBe(first.profileId);
+  });
+
+  it('merges two profiles linked by one event into the older one, with a redirect and a reason', async () => {
+    const older = await f.writer.apply(upsert('shopify', '2025-01-01T00:00:00.000Z', [email('a@x.io')], { firstName: 'Ann' }));
+    const younger = await f.writer.apply(upsert('square', '2025-01-02T00:00:00.000Z', [phone('+14155550100')], { lastName: 'Lee' }));
+    const link = upsert('hubspot', '2025-01-03T00:00:00.000Z', [email('a@x.io'), phone('+14155550100')], {});
+    const result = await f.writer.apply(link);
+    expect(result.profileId).toBe(older.profileId);
+    expect(result.merged).toEqual([younger.profileId]);
+
+    const survivor = await f.writer.resolve(younger.profileId ?? '');
+    expect(survivor?.profileId).toBe(older.profileId);
+    expect(survivor?.traits.firstName?.value).toBe('Ann');
+    expect(survivor?.traits.lastName?.value).toBe('Lee');
+    expect(survivor?.mergedFrom).toEqual([younger.profileId]);
+    expect(survivor?.mergeHistory).toEqual([
+      { merged: younger.profileId, eventId: link.id, identity: 'email:a@x.io', at: '2025-01-03T00:00:00.000Z' },
+    ]);
+    const stored = await f.store.getProfile(younger.profileId ?? '');
+    expect(stored).toMatchObject({ status: 'merged', mergedInto: older.profileId });
+    expect(f.publisher.events.filter((e) => e.type === 'profile.merged').map((e) => e.data)).toEqual([
+      { survivor: older.profileId, merged: younger.profileId, reason: { eventId: link.id, identity: 'email:a@x.io' } },
+    ]);
+  });
+
+  it('follows a chain of merges to the one live profile', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      ids.push((await f.writer.apply(upsert('shopify', `2025-01-0${i + 1}T00:00:00.000Z`, [email(`p${i}@x.io`)], {}))).profileId ?? '');
+    }
+    for (let i = 1; i < 4; i++) {
+      await f.writer.apply(upsert('hubspot', '2025-02-01T00:00:00.000Z', [email(`p${i - 1}@x.io`), email(`p${i}@x.io`)], {}));
+    }
+    for (const id of ids) expect((await f.writer.resolve(id))?.profileId).toBe(ids[0]);
+    expect((await f.writer.resolve(ids[0] ?? ''))?.mergedFrom).toEqual([...ids.slice(1)].sort());
+  });
+
+  it('completes a merge interrupted after the redirect was written', async () => {
+    const older = await f.writer.apply(upsert('shopify', '2025-01-01T00:00:00.000Z', [email('a@x.io')], {}));
+    const younger = await f.writer.apply(upsert('square', '2025-01-02T00:00:00.000Z', [phone('+14155550100')], { lastName: 'Lee' }));
+    // Simulate a writer that died right after marking the younger profile merged.
+    const loser = (await f.store.getProfile(younger.profileId ?? '')) as ProfileItem;
+    await f.store.putProfile(
+      { ...loser, status: 'merged', mergedInto: older.profileId, version: loser.version + 1 } as ProfileItem,
+      loser.version,
+    );
+    const survivor = await f.byIdentity('phone:+14155550100');
+    expect(survivor?.profileId).toBe(older.profileId);
+    expect(survivor?.traits.lastName?.value).toBe('Lee');
+    expect(survivor?.mergedFrom).toEqual([younger.profileId]);
+  });
+
+  it('honours a vendor deletion by removing only that identity', async () => {
+    await f.writer.apply(upsert('hubspot', '2025-01-01T00:00:00.000Z', [email('a@x.io'), external('hubspot', '123')], {}));
+    await f.writer.apply(
+      canonical('customer.deleted', {
+        connector: 'hubspot',
+        at: '2025-01-02T00:00:00.000Z',
+        identities: [external('hubspot', '123')],
+        data: { system: 'hubspot', externalId: '123' },
+      }),
+    );
+    expect(await f.byIdentity('ext:hubspot:123')).toBeUndefined();
+    expect((await f.byIdentity('email:a@x.io'))?.identities).toEqual(['email:a@x.io']);
+  });
+});
+
+describe('Profile writer: content', () => {
+  it('never lets an older event overwrite a newer value', async () => {
+    await f.writer.apply(upsert('hubspot', '2025-01-02T00:00:00.000Z', [email('a@x.io')], { firstName: 'New' }));
+    await f.writer.apply(upsert('shopify', '2025-01-01T00:00:00.000Z', [email('a@x.io')], { firstName: 'Old', lastName: 'Kept' }));
+    const profile = await f.byIdentity('email:a@x.io');
+    expect(profile?.traits.firstName).toMatchObject({ value: 'New', source: 'hubspot', at: '2025-01-02T00:00:00.000Z' });
+    expect(profile?.traits.lastName?.value).toBe('Kept');
+  });
+
+  it('follows event time for consent, and records bounces as undeliverable', async () => {
+    const who = [phone('+14155550100'), email('a@x.io')];
+    const consent = (at: string, channel: 'email' | 'sms', status: 'subscribed' | 'unsubscribed', connector: string) =>
+      canonical('consent.changed', { connector, at, identities: who, data: { channel, status, reason: 'test' } });
+    await f.writer.apply(consent('2025-01-03T00:00:00.000Z', 'sms', 'unsubscribed', 'twilio'));
+    await f.writer.apply(consent('2025-01-02T00:00:00.000Z', 'sms', 'subscribed', 'shopify'));
+    await f.writer.apply(
+      canonical('message.bounced', {
+        connector: 'sendgrid',
+        at: '2025-01-04T00:00:00.000Z',
+        identities: who,
+        data: { channel: 'email', messageId: 'm', vendorStatus: 'bounce', bounceType: 'bounce', reason: '550' },
+      }),
+    );
+    const profile = await f.byIdentity('email:a@x.io');
+    expect(profile?.consent.sms).toMatchObject({ value: { status: 'unsubscribed' }, source: 'twilio' });
+    expect(profile?.consent.email).toMatchObject({ value: { status: 'undeliverable', reason: '550' } });
+  });
+
+  it('keeps stats per currency, subtracts refunds, ignores cancelled orders, and counts an order once', async () => {
+    const who = [email('a@x.io')];
+    const order = (id: string, amount: number, currency: string, at: string, type: 'order.placed' | 'order.paid' = 'order.placed') =>
+      canonical(type, {
+        connector: 'shopify',
+        at,
+        identities: who,
+        data: { orderId: id, channel: 'online', total: { amount, currency }, lineItems: [] },
+      });
+    await f.writer.apply(order('1', 19900, 'USD', '2025-01-01T00:00:00.000Z'));
+    await f.writer.apply(order('1', 19900, 'USD', '2025-01-01T00:01:00.000Z', 'order.paid'));
+    await f.writer.apply(order('2', 5000, 'EUR', '2025-02-01T00:00:00.000Z'));
+    await f.writer.apply(order('3', 700, 'USD', '2025-03-01T00:00:00.000Z'));
+    await f.writer.apply(
+      canonical('order.cancelled', { connector: 'shopify', at: '2025-03-02T00:00:00.000Z', identities: who, data: { orderId: '3' } }),
+    );
+    // A refund carries no identities: it reaches the profile through the order.
+    await f.writer.apply(
+      canonical('order.refunded', {
+        connector: 'shopify',
+        at: '2025-01-05T00:00:00.000Z',
+        identities: [],
+        data: { orderId: '1', refundId: 'r1', amount: { amount: 4900, currency: 'USD' } },
+      }),
+    );
+    const profile = await f.byIdentity('email:a@x.io');
+    expect(profile?.stats).toEqual({
+      orderCount: 2,
+      lifetimeValue: { USD: 15000, EUR: 5000 },
+      firstOrderAt: '2025-01-01T00:00:00.000Z',
+      lastOrderAt: '2025-02-01T00:00:00.000Z',
+      channels: ['shopify'],
+    });
+  });
+
+  it('emits profile.updated with the changed fields only, and nothing for a replay', async () => {
+    const event = upsert('shopify', '2025-01-01T00:00:00.000Z', [email('a@x.io')], { firstName: 'Ann' });
+    await f.writer.apply(event);
+    const updates = () => f.publisher.events.filter((e) => e.type === 'profile.updated');
+    expect(updates()).toHaveLength(1);
+    expect(updates()[0]?.data.changes).toEqual({
+      'traits.firstName': 'Ann',
+      identities: ['email:a@x.io'],
+      stats: { orderCount: 0, lifetimeValue: {}, channels: ['shopify'] },
+    });
+    const again = await f.writer.apply(event);
+    expect(again.changed).toBe(false);
+    expect(updates()).toHaveLength(1);
+  });
+
+  it('erases a person: profile, merged profiles, identities and timeline', async () => {
+    await f.writer.apply(upsert('shopify', '2025-01-01T00:00:00.000Z', [email('a@x.io')], {}));
+    await f.writer.apply(upsert('square', '2025-01-02T00:00:00.000Z', [phone('+14155550100')], {}));
+    const linked = await f.writer.apply(upsert('hubspot', '2025-01-03T00:00:00.000Z', [email('a@x.io'), phone('+14155550100')], {}));
+    const erased = await f.writer.erase(linked.merged[0] ?? '');
+    expect(erased).toMatchObject({ profileId: linked.profileId, identities: 2 });
+    expect(await f.byIdentity('email:a@x.io')).toBeUndefined();
+    expect(await f.byIdentity('phone:+14155550100')).toBeUndefined();
+    expect(await f.store.getProfile(linked.profileId ?? '')).toBeUndefined();
+    expect((await f.store.queryTimeline(linked.profileId ?? '', { limit: 10 })).entries).toEqual([]);
+    expect(f.publisher.events.at(-1)).toMatchObject({ type: 'profile.erased', data: { profileId: linked.profileId } });
+  });
+});
+
+/** The part of a profile that must not depend on the order events arrived in. */
+function essence(profile: ProfileItem | undefined): string {
+  if (!profile) return 'none';
+  const { identities, traits, consent, orders, channels, loyalty, stats } = profile;
+  return canonicalJson({ identities, traits, consent, orders, channels, loyalty, stats });
+}
+
+describe('Profile writer: convergence', () => {
+  const people = ['a@x.io', 'b@x.io'];
+  const eventArb = fc.oneof(
+    fc.record({
+      kind: fc.constant('upsert' as const),
+      who: fc.constantFrom(...people),
+      day: fc.integer({ min: 1, max: 9 }),
+      name: fc.constantFrom('Ann', 'Bo', 'Cy'),
+      connector: fc.constantFrom('shopify', 'hubspot'),
+    }),
+    fc.record({
+      kind: fc.constant('order' as const),
+      who: fc.constantFrom(...people),
+      day: fc.integer({ min: 1, max: 9 }),
+      orderId: fc.constantFrom('o1', 'o2', 'o3'),
+      amount: fc.integer({ min: 1, max: 100_000 }),
+    }),
+    fc.record({
+      kind: fc.constant('consent' as const),
+      who: fc.constantFrom(...people),
+      day: fc.integer({ min: 1, max: 9 }),
+      status: fc.constantFrom('subscribed' as const, 'unsubscribed' as const),
+    }),
+  );
+
+  type EventSpec = typeof eventArb extends fc.Arbitrary<infer T> ? T : never;
+
+  function toEnvelope(spec: EventSpec, index: number): Envelope {
+    const at = `2025-01-0${spec.day}T00:00:00.000Z`;
+    const id = `e${index}`;
+    if (spec.kind === 'upsert') return upsert(spec.connector, at, [email(spec.who)], { firstName: spec.name }, id);
+    if (spec.kind === 'order') {
+      return canonical('order.placed', {
+        connector: 'shopify',
+        at,
+        id,
+        identities: [email(spec.who)],
+        data: { orderId: `${spec.who}-${spec.orderId}`, channel: 'online', total: { amount: spec.amount, currency: 'USD' }, lineItems: [] },
+      });
+    }
+    return canonical('consent.changed', { connector: 'twilio', at, id, identities: [email(spec.who)], data: { channel: 'sms', status: spec.status } });
+  }
+
+  it('yields the same profiles for the same events in any order, with duplicates (100 runs)', async () => {
+    // Two tables for all runs; each run uses its own people so runs do not see each other.
+    const [tableA, tableB] = [await dynamo.createTable(profileTable), await dynamo.createTable(profileTable)];
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(eventArb, { minLength: 1, maxLength: 8 }).chain((specs) => {
+          const events = specs.map(toEnvelope);
+          return fc.tuple(fc.constant(events), fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }), fc.subarray(events));
+        }),
+        async ([events, shuffled, duplicates]) => {
+          const namespace = `r${++run}-`;
+          const scoped = (event: Envelope): Envelope => ({
+            ...event,
+            id: `${namespace}${event.id}`,
+            identities: event.identities.map((identity) => ({ ...identity, value: `${namespace}${identity.value}` })),
+            data: 'orderId' in event.data ? { ...event.data, orderId: `${namespace}${String(event.data.orderId)}` } : event.data,
+          });
+          const inOrder = await fresh(tableA);
+          for (const event of events) await inOrder.writer.apply(scoped(event));
+          const reordered = await fresh(tableB);
+          for (const event of [...shuffled, ...duplicates]) await reordered.writer.apply(scoped(event));
+          for (const who of people) {
+            const key = `email:${namespace}${who}`;
+            expect(essence(await reordered.byIdentity(key))).toBe(essence(await inOrder.byIdentity(key)));
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  }, 600_000);
+});
+
+describe('Profile writer: concurrency', () => {
+  it('200 concurrent events over 20 overlapping identities end in the right profiles with no lost field', async () => {
+    // Person i has email i, phone i, shopify id i; every event names person i by one or two of them.
+    const persons = 20;
+    const events: Envelope[] = [];
+    for (let n = 0; n < 200; n++) {
+      const i = n % persons;
+      const ids = [email(`p${i}@x.io`), phone(`+1415555${String(1000 + i).padStart(4, '0')}`), external('shopify', `${i}`)];
+      const pick = n % 3 === 0 ? [ids[0], ids[1]] : n % 3 === 1 ? [ids[1], ids[2]] : [ids[2], ids[0]];
+      events.push(upsert('shopify', `2025-01-01T00:00:${String(Math.floor(n / persons)).padStart(2, '0')}.000Z`, pick as never, { [`field${Math.floor(n / persons)}`]: `v${n}` }));
+    }
+    const results = await Promise.allSettled(events.map((event) => f.writer.apply(event)));
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+
+    for (let i = 0; i < persons; i++) {
+      const byEmail = await f.byIdentity(`email:p${i}@x.io`);
+      const byPhone = await f.byIdentity(`phone:+1415555${String(1000 + i).padStart(4, '0')}`);
+      const byShopify = await f.byIdentity(`ext:shopify:${i}`);
+      expect(byPhone?.profileId).toBe(byEmail?.profileId);
+      expect(byShopify?.profileId).toBe(byEmail?.profileId);
+      // Every one of the 10 events of this person left its field.
+      expect(Object.keys(byEmail?.traits ?? {}).sort()).toEqual(Array.from({ length: 10 }, (_, k) => `field${k}`).sort());
+      expect(byEmail?.identities).toHaveLength(3);
+    }
+  }, 600_000);
+});

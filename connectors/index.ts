@@ -2,5 +2,10 @@
  * The connector registry: adding a connector is one folder under `connectors/` and one line here.
  */
 import type { ConnectorDefinition } from './contract.ts';
+import square from './square/index.ts';
+import twilio from './twilio/index.ts';
 
-export const connectors: Readonly<Record<string, ConnectorDefinition>> = {};
+export const connectors: Readonly<Record<string, ConnectorDefinition>> = {
+  square,
+  twilio,
+};

@@ -57,6 +57,7 @@ const Order = z.object({
   subtotal: Money.optional(),
   tax: Money.optional(),
   financialStatus: z.string().optional().describe("The vendor's payment status"),
+  paymentId: z.string().optional().describe('The payment that completed the order, where the vendor has one (Square)'),
   lineItems: z.array(OrderLine),
 });
 
@@ -81,7 +82,8 @@ export interface CatalogEntry {
   readonly versions?: Readonly<Record<number, z.ZodType<Record<string, unknown>>>>;
 }
 
-function entry(e: CatalogEntry): CatalogEntry {
+/** Keeps each entry's own `data` schema type, so `EventData<T>` (and `draft()`) check real fields. */
+function entry<D extends z.ZodType<Record<string, unknown>>>(e: Omit<CatalogEntry, 'data'> & { readonly data: D }) {
   return e;
 }
 
@@ -136,6 +138,7 @@ export const catalog = {
     data: z.object({
       orderId: z.string(),
       refundId: z.string(),
+      paymentId: z.string().optional().describe('The refunded payment, where the vendor has one (Square)'),
       amount: Money,
       reason: z.string().optional(),
     }),

@@ -86,7 +86,7 @@ async function forEachLimited<T>(items: readonly T[], limit: number, run: (item:
 export class InMemoryDeliveryLedger implements DeliveryLedger {
   readonly #records = new Map<string, 'in_progress' | 'completed'>();
 
-  async reserve(keys: readonly string[]): Promise<Map<string, Reservation>> {
+  async reserve(keys: readonly string[], _remainingTimeMs?: number): Promise<Map<string, Reservation>> {
     const outcome = new Map<string, Reservation>();
     for (const key of keys) {
       const existing = this.#records.get(key);

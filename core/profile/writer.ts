@@ -24,8 +24,20 @@ import { type ProfileItem, type ProfileStore, VersionConflictError } from './sto
 const MAX_ATTEMPTS = 12;
 const MAX_REDIRECTS = 16;
 
-/** Internal pointer that lets an order's later events (a refund without identities) find the profile. */
-export const orderPointer = (connector: string, orderId: string) => `order:${connector}:${orderId}`;
+/**
+ * Internal pointers that let an order's later events (a refund without identities) find the
+ * profile: by order id, and by payment id where the vendor refunds a payment (Square refunds name a
+ * return order, not the sale's order).
+ */
+export function orderPointers(event: Envelope): string[] {
+  if (!event.type.startsWith('order.')) return [];
+  const data = event.data as { orderId?: unknown; paymentId?: unknown };
+  const connector = event.origin.connector;
+  return [
+    ...(typeof data.orderId === 'string' ? [`order:${connector}:${data.orderId}`] : []),
+    ...(typeof data.paymentId === 'string' ? [`payment:${connector}:${data.paymentId}`] : []),
+  ];
+}
 
 export interface ApplyResult {
   /** The live profile the event was applied to; undefined when it names nobody. */
@@ -54,10 +66,7 @@ export class ProfileWriter {
   async apply(event: Envelope): Promise<ApplyResult> {
     if (event.type === 'customer.deleted') return this.#removeIdentity(event);
     const identities = event.identities.map(identityKey);
-    const data = event.data as { orderId?: unknown };
-    const order =
-      event.type.startsWith('order.') && typeof data.orderId === 'string' ? orderPointer(event.origin.connector, data.orderId) : undefined;
-    const lookup = order ? [...identities, order] : identities;
+    const lookup = [...identities, ...orderPointers(event)];
     if (lookup.length === 0) return { changed: false, merged: [] };
 
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {

@@ -1,0 +1,139 @@
+/**
+ * Zod schemas of the Square webhook payloads we translate (snake_case, as sent on the wire).
+ *
+ * Lenient by design: unknown keys are kept (`z.looseObject`) because Square adds fields without
+ * notice, and only the fields the translators read are declared. Square marks most fields nullable,
+ * so optional fields accept `null` too (`nullish`). Field names come from the Square API reference
+ * (developer.squareup.com/reference/square/webhooks/...) and the `square` SDK v46 types
+ * (`api/types/{Customer,Payment,PaymentRefund,LoyaltyAccount}.d.ts`, camelCased there).
+ */
+import * as z from 'zod';
+
+/** RFC 3339 timestamps as Square writes them (`2020-02-06T22:14:16.421Z`, or with an offset). */
+const Timestamp = z.iso.datetime({ offset: true });
+
+const OptionalText = z.string().nullish();
+
+/**
+ * Square `Money`: `amount` is already in the currency's minor unit (cents, yen) and an int64 on
+ * Square's side; zod's `.int()` refuses values JSON cannot carry exactly (beyond 2^53). The currency
+ * code is checked by the translators, which can say which field was wrong.
+ */
+export const SquareMoney = z.looseObject({
+  amount: z.number().int(),
+  currency: z.string(),
+});
+export type SquareMoney = z.infer<typeof SquareMoney>;
+
+/** The envelope every Square webhook event shares; `data.object` holds the resource. */
+function squareEvent<D extends z.ZodType>(data: D) {
+  return z.looseObject({
+    merchant_id: OptionalText,
+    type: z.string(),
+    event_id: z.string().min(1),
+    created_at: Timestamp,
+    data,
+  });
+}
+
+export const SquareAddress = z.looseObject({
+  address_line_1: OptionalText,
+  address_line_2: OptionalText,
+  locality: OptionalText,
+  administrative_district_level_1: OptionalText,
+  postal_code: OptionalText,
+  country: OptionalText,
+});
+export type SquareAddress = z.infer<typeof SquareAddress>;
+
+export const SquareCustomer = z.looseObject({
+  id: z.string().min(1),
+  given_name: OptionalText,
+  family_name: OptionalText,
+  company_name: OptionalText,
+  email_address: OptionalText,
+  phone_number: OptionalText,
+  address: SquareAddress.nullish(),
+  preferences: z.looseObject({ email_unsubscribed: z.boolean().nullish() }).nullish(),
+  updated_at: Timestamp.nullish(),
+});
+export type SquareCustomer = z.infer<typeof SquareCustomer>;
+
+/** Present on `customer.created` (and `customer.deleted`) when the event comes from a merge. */
+const MergeContext = z.looseObject({
+  merge: z
+    .looseObject({
+      from_customer_ids: z.array(z.string().min(1)).nullish(),
+      to_customer_id: z.string().min(1).nullish(),
+    })
+    .nullish(),
+});
+
+/** `customer.created` and `customer.updated`: the whole customer (without `segment_ids`). */
+export const CustomerEvent = squareEvent(
+  z.looseObject({
+    id: OptionalText,
+    object: z.looseObject({ customer: SquareCustomer, event_context: MergeContext.nullish() }),
+  }),
+);
+export type CustomerEvent = z.infer<typeof CustomerEvent>;
+
+/** `customer.deleted`: `data.id` is the deleted customer's id; the object is informative only. */
+export const CustomerDeletedEvent = squareEvent(
+  z.looseObject({
+    id: z.string().min(1),
+    object: z.looseObject({ customer: z.looseObject({ id: OptionalText }).nullish() }).nullish(),
+  }),
+);
+export type CustomerDeletedEvent = z.infer<typeof CustomerDeletedEvent>;
+
+export const SquarePayment = z.looseObject({
+  id: z.string().min(1),
+  status: z.string(),
+  amount_money: SquareMoney.nullish(),
+  tip_money: SquareMoney.nullish(),
+  total_money: SquareMoney.nullish(),
+  order_id: OptionalText,
+  customer_id: OptionalText,
+  buyer_email_address: OptionalText,
+  receipt_number: OptionalText,
+  application_details: z.looseObject({ square_product: OptionalText }).nullish(),
+  updated_at: Timestamp.nullish(),
+});
+export type SquarePayment = z.infer<typeof SquarePayment>;
+
+/** `payment.created` and `payment.updated`. */
+export const PaymentEvent = squareEvent(z.looseObject({ object: z.looseObject({ payment: SquarePayment }) }));
+export type PaymentEvent = z.infer<typeof PaymentEvent>;
+
+export const SquareRefund = z.looseObject({
+  id: z.string().min(1),
+  status: z.string(),
+  amount_money: SquareMoney.nullish(),
+  order_id: OptionalText,
+  payment_id: OptionalText,
+  reason: OptionalText,
+  updated_at: Timestamp.nullish(),
+});
+export type SquareRefund = z.infer<typeof SquareRefund>;
+
+/** `refund.created` and `refund.updated`. */
+export const RefundEvent = squareEvent(z.looseObject({ object: z.looseObject({ refund: SquareRefund }) }));
+export type RefundEvent = z.infer<typeof RefundEvent>;
+
+export const SquareLoyaltyAccount = z.looseObject({
+  id: z.string().min(1),
+  // Can be negative after a manual adjustment or a refund (LoyaltyAccount reference).
+  balance: z.number().int(),
+  lifetime_points: z.number().int().nullish(),
+  customer_id: OptionalText,
+  mapping: z.looseObject({ phone_number: OptionalText }).nullish(),
+  updated_at: Timestamp.nullish(),
+});
+export type SquareLoyaltyAccount = z.infer<typeof SquareLoyaltyAccount>;
+
+/** `loyalty.account.updated`. */
+export const LoyaltyAccountEvent = squareEvent(
+  z.looseObject({ object: z.looseObject({ loyalty_account: SquareLoyaltyAccount }) }),
+);
+export type LoyaltyAccountEvent = z.infer<typeof LoyaltyAccountEvent>;

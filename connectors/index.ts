@@ -2,10 +2,12 @@
  * The connector registry: adding a connector is one folder under `connectors/` and one line here.
  */
 import type { ConnectorDefinition } from './contract.ts';
+import hubspot from './hubspot/index.ts';
 import square from './square/index.ts';
 import twilio from './twilio/index.ts';
 
 export const connectors: Readonly<Record<string, ConnectorDefinition>> = {
+  hubspot,
   square,
   twilio,
 };

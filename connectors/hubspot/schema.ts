@@ -1,0 +1,68 @@
+/**
+ * Zod schemas of HubSpot webhooks-API events (the elements of the JSON array HubSpot posts).
+ *
+ * Lenient on purpose: unknown keys are kept and only the fields we use are required, because HubSpot
+ * adds fields (`sourceId`, `isSensitive`, `objectTypeId`, ...) without notice.
+ */
+import * as z from 'zod';
+
+/**
+ * A HubSpot id (a 64-bit long in HubSpot's API), as a string. JSON numbers are the norm; ids too large
+ * for a JS number reach us as digit strings (see `parseHubSpotBatch`), which are accepted as well.
+ */
+export const HubSpotId = z
+  .union([z.number().int().nonnegative(), z.string().regex(/^\d{1,20}$/, 'a numeric id')])
+  .transform(String);
+
+/** Milliseconds since the epoch, bounded to what a JS `Date` can represent. */
+export const EpochMillis = z.number().int().nonnegative().max(8.64e15);
+
+/** What every event in a batch must carry for us to route and dedupe it. */
+export const EventEnvelope = z.looseObject({
+  eventId: HubSpotId,
+  subscriptionId: HubSpotId,
+  subscriptionType: z.string().min(1),
+});
+export type EventEnvelope = z.infer<typeof EventEnvelope>;
+
+/** Fields shared by every contact event (`contact.creation`, `contact.deletion`, ...). */
+export const ContactEvent = z.looseObject({
+  eventId: HubSpotId,
+  subscriptionId: HubSpotId,
+  subscriptionType: z.string(),
+  portalId: HubSpotId.optional(),
+  appId: HubSpotId.optional(),
+  occurredAt: EpochMillis,
+  objectId: HubSpotId,
+  attemptNumber: z.number().optional(),
+  changeSource: z.string().optional(),
+  changeFlag: z.string().optional(),
+});
+export type ContactEvent = z.infer<typeof ContactEvent>;
+
+/**
+ * `contact.propertyChange`: one property's new value. HubSpot sends values as strings; anything else
+ * scalar is accepted and read as its string form. A missing or null value means the property was
+ * cleared.
+ */
+export const ContactPropertyChange = ContactEvent.extend({
+  propertyName: z.string().min(1),
+  propertyValue: z
+    .union([z.string(), z.number(), z.boolean()])
+    .nullish()
+    .transform((value) => (value === null || value === undefined ? undefined : String(value))),
+});
+export type ContactPropertyChange = z.infer<typeof ContactPropertyChange>;
+
+/**
+ * `contact.merge` (developers.hubspot.com changelog "New subscription types for webhooks"):
+ * `primaryObjectId` is the record given priority, `mergedObjectIds` the secondary records, and
+ * `newObjectId` the record the merge produced, which can differ from the primary.
+ */
+export const ContactMerge = ContactEvent.extend({
+  primaryObjectId: HubSpotId.optional(),
+  mergedObjectIds: z.array(HubSpotId).optional(),
+  newObjectId: HubSpotId.optional(),
+  numberOfPropertiesMoved: z.number().optional(),
+});
+export type ContactMerge = z.infer<typeof ContactMerge>;

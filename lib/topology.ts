@@ -100,7 +100,8 @@ export const idempotencyTable: TableDefinition = {
 export const profileTable: TableDefinition = {
   id: 'profiles',
   envVar: 'OMNIHUB_PROFILE_TABLE',
-  description: 'Unified profiles, identity pointers, timelines (single-table design, see docs/data-model.md).',
+  description:
+    'Unified profiles, identity pointers, timelines (single-table design, see docs/data-model.md).',
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
   ttlAttribute: 'expiresAt',
@@ -138,7 +139,8 @@ export const topology: Topology = {
   consumers: [
     {
       id: 'profile-writer',
-      description: 'Resolves identities and folds every person-bearing canonical event into the unified profile.',
+      description:
+        'Resolves identities and folds every person-bearing canonical event into the unified profile.',
       entry: 'functions/profile-writer.ts',
       pattern: {
         source: [{ prefix: 'omnihub.' }],

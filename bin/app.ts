@@ -1,0 +1,82 @@
+/**
+ * The CDK app (`cdk.json` runs it with tsx): one `Omnihub-<stage>` stack, checked by cdk-nag.
+ *
+ * Where settings come from, first match wins:
+ * - stage: context `omnihub:stage` (`cdk.json` sets `dev`; `cdk synth -c omnihub:stage=prod`), else `dev`.
+ * - account: context `omnihub:account`, else `CDK_DEFAULT_ACCOUNT` (set by the CDK CLI from your
+ *   credentials), else the placeholder `123456789012`.
+ * - region: context `omnihub:region`, else `CDK_DEFAULT_REGION`, else `us-east-1`.
+ *
+ * The placeholders exist so that `cdk synth` works offline with no credentials at all. A stack synthesized
+ * with a placeholder carries a warning, and deploying it fails at the CLI's account check rather than
+ * landing somewhere unintended.
+ *
+ * Any unacknowledged AwsSolutions finding, error or warning, fails the synth: fix it, or acknowledge it
+ * on the specific resource with `Validations.of(resource).acknowledge({ id, reason })` and a real reason.
+ */
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Annotations, App, type AppProps, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IntegrationHubProps } from '../lib/integration-hub.ts';
+import { OmnihubStack } from '../lib/stack.ts';
+
+export const PLACEHOLDER_ACCOUNT = '123456789012';
+export const PLACEHOLDER_REGION = 'us-east-1';
+
+export interface OmnihubAppOptions extends AppProps {
+  /**
+   * Hub props other than the stage (tests pass a small topology here).
+   * @default the hub's defaults
+   */
+  readonly hub?: Omit<IntegrationHubProps, 'stage'>;
+  /**
+   * Environment variables to read `CDK_DEFAULT_ACCOUNT` / `CDK_DEFAULT_REGION` from.
+   * @default process.env
+   */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Builds the app the CLI synthesizes; exported so tests exercise the same wiring.
+ *
+ * @example
+ * const { app, stack } = createApp({ context: { 'omnihub:stage': 'qa' } });
+ */
+export function createApp(options: OmnihubAppOptions = {}): { app: App; stack: OmnihubStack } {
+  const { hub, environment = process.env, ...appProps } = options;
+  const app = new App(appProps);
+  const stage = contextString(app, 'omnihub:stage') ?? 'dev';
+  const account = contextString(app, 'omnihub:account') ?? environment.CDK_DEFAULT_ACCOUNT;
+  const region = contextString(app, 'omnihub:region') ?? environment.CDK_DEFAULT_REGION;
+
+  const stack = new OmnihubStack(app, `Omnihub-${stage}`, {
+    description: `Omnihub integration hub (${stage}).`,
+    env: { account: account ?? PLACEHOLDER_ACCOUNT, region: region ?? PLACEHOLDER_REGION },
+    hub: { ...hub, stage },
+  });
+  const missing = [account ? undefined : 'account', region ? undefined : 'region'].filter(Boolean);
+  if (missing.length > 0) {
+    Annotations.of(stack).addWarningV2(
+      'omnihub:placeholderEnvironment',
+      `No ${missing.join(' or ')} from context or credentials: synthesized for ` +
+        `${stack.account}/${stack.region}. Not deployable as is.`,
+    );
+  }
+  Tags.of(stack).add('project', 'omnihub');
+  Tags.of(stack).add('stage', stage);
+
+  // A cdk-nag 3 pack reports failure for any violation, warning or error, and CDK then fails the synth.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return { app, stack };
+}
+
+function contextString(app: App, key: string): string | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+// Synthesize only when run as the app (by the CDK CLI), not when a test imports createApp.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  createApp().app.synth();
+}

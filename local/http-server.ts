@@ -1,0 +1,358 @@
+/**
+ * The hub's single HTTP listener. Requests carrying `X-Amz-Target` are AWS API calls (EventBridge,
+ * SQS); everything else is the API Gateway side: the topology's ingest routes, `GET /health` and
+ * `GET /local/events`.
+ *
+ * Answers of the hub itself (404, 405, 413, 500, ...) are JSON `{"error": code, "message": ...}` and
+ * never carry a stack trace. Where API Gateway answers differently, the hub follows the project's
+ * error convention: a handler that throws gets 500 `internal_error` (API Gateway: 500 `{"message":
+ * "Internal Server Error"}`), and so does a timeout.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  fromLambdaResult,
+  MAX_INVOCATION_PAYLOAD_BYTES,
+  MAX_REQUEST_BODY_BYTES,
+  MalformedLambdaResponseError,
+  newApiGatewayRequestId,
+  type ReceivedHttpRequest,
+  toHttpApiEvent,
+} from './apigateway/http-api.ts';
+import {
+  type AwsJsonVersion,
+  AwsServiceError,
+  parseJsonRequest,
+  writeAwsJsonError,
+  writeAwsJsonResult,
+} from './aws-json-protocol.ts';
+import { ChangeNotifier } from './change-notifier.ts';
+import type { EventBridgeApi } from './eventbridge/api.ts';
+import type { EventArchive } from './eventbridge/archive.ts';
+import type { LocalFunction } from './lambda/local-function.ts';
+import { describeError, type HubLogger } from './log.ts';
+import type { SqsApi } from './sqs/api.ts';
+
+/** An ingest route bound to its function. */
+export interface IngestBinding {
+  readonly method: string;
+  readonly path: string;
+  readonly connectorId: string;
+  readonly function: LocalFunction;
+}
+
+export interface HubHttpServerOptions {
+  readonly ingest: readonly IngestBinding[];
+  readonly eventBridge: EventBridgeApi;
+  readonly sqs: SqsApi;
+  readonly archive: EventArchive;
+  readonly accountId: string;
+  readonly health: () => { readonly status: string };
+  readonly log: HubLogger;
+}
+
+const EVENTS_DEFAULT_LIMIT = 100;
+const EVENTS_MAX_LIMIT = 1000;
+
+class PayloadTooLargeError extends Error {}
+
+function writeJson(
+  response: ServerResponse,
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  response.writeHead(statusCode, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  response.end(text);
+}
+
+function writeError(
+  response: ServerResponse,
+  statusCode: number,
+  error: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  writeJson(response, statusCode, { error, message }, headers);
+}
+
+/** Reads the whole body, refusing more than `limit` bytes (by Content-Length up front, or while streaming). */
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new PayloadTooLargeError());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        request.removeAllListeners('data');
+        request.pause();
+        reject(new PayloadTooLargeError());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+/** The HTTP server of the hub. */
+export class HubHttpServer {
+  private readonly server: Server;
+  private readonly routes = new Map<string, IngestBinding>();
+  private webhooksInFlight = 0;
+  private readonly webhookDone = new ChangeNotifier();
+  private acceptingWebhooks = true;
+  private port = 0;
+
+  constructor(private readonly options: HubHttpServerOptions) {
+    for (const binding of options.ingest) this.routes.set(binding.path, binding);
+    this.server = createServer((request, response) => {
+      this.dispatch(request, response).catch((error: unknown) => {
+        options.log.error(
+          `unhandled error for ${request.method} ${request.url?.split('?')[0]}: ${describeError(error)}`,
+        );
+        if (!response.headersSent)
+          writeError(response, 500, 'internal_error', 'The local hub failed to handle the request.');
+        else response.destroy();
+      });
+    });
+  }
+
+  /** Starts listening; resolves with the port (useful with port 0). */
+  async listen(host: string, port: number): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+    return this.port;
+  }
+
+  /** New webhooks get 503 from now on; AWS API calls (from handlers still running) keep working. */
+  stopAcceptingWebhooks(): void {
+    this.acceptingWebhooks = false;
+  }
+
+  /** Resolves when no webhook request is being handled. */
+  async webhooksFinished(): Promise<void> {
+    while (this.webhooksInFlight > 0) await this.webhookDone.wait(1000);
+  }
+
+  /** Stops listening and closes every connection. */
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async dispatch(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = request.url ?? '/';
+    const queryStart = url.indexOf('?');
+    const rawPath = queryStart === -1 ? url : url.slice(0, queryStart);
+    const rawQueryString = queryStart === -1 ? '' : url.slice(queryStart + 1);
+    const target = request.headers['x-amz-target'];
+    if (request.method === 'POST' && typeof target === 'string') {
+      await this.handleAwsApi(target, request, response);
+      return;
+    }
+    if (rawPath === '/health') {
+      if (request.method !== 'GET') return this.methodNotAllowed(response, rawPath, 'GET');
+      const health = this.options.health();
+      writeJson(response, health.status === 'ok' ? 200 : 503, health);
+      return;
+    }
+    if (rawPath === '/local/events') {
+      if (request.method !== 'GET') return this.methodNotAllowed(response, rawPath, 'GET');
+      this.handleEventsQuery(rawQueryString, response);
+      return;
+    }
+    const binding = this.routes.get(rawPath);
+    if (!binding) {
+      writeError(response, 404, 'not_found', `No route for ${request.method} ${rawPath}.`);
+      return;
+    }
+    if (request.method !== binding.method) return this.methodNotAllowed(response, rawPath, binding.method);
+    await this.handleWebhook(binding, request, response, rawPath, rawQueryString);
+  }
+
+  private methodNotAllowed(response: ServerResponse, path: string, allowed: string): void {
+    writeError(response, 405, 'method_not_allowed', `${path} accepts only ${allowed}.`, { allow: allowed });
+  }
+
+  private async handleAwsApi(
+    target: string,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<void> {
+    const [service, operation = ''] = target.split('.', 2);
+    const version: AwsJsonVersion = service === 'AmazonSQS' ? '1.0' : '1.1';
+    const namespace = service === 'AmazonSQS' ? 'com.amazonaws.sqs' : undefined;
+    try {
+      const input = parseJsonRequest(await readBody(request, MAX_REQUEST_BODY_BYTES));
+      let result: unknown;
+      if (service === 'AWSEvents') result = await this.options.eventBridge.handle(operation, input);
+      else if (service === 'AmazonSQS') result = await this.options.sqs.handle(operation, input);
+      else throw new AwsServiceError('UnknownOperationException', `The local hub does not serve ${target}.`);
+      writeAwsJsonResult(response, version, result);
+    } catch (error) {
+      if (error instanceof PayloadTooLargeError) {
+        writeAwsJsonError(
+          response,
+          version,
+          new AwsServiceError('RequestEntityTooLarge', 'Request too large.', 413),
+          namespace,
+        );
+        return;
+      }
+      if (error instanceof AwsServiceError) {
+        writeAwsJsonError(response, version, error, namespace);
+        return;
+      }
+      this.options.log.error(`${target} failed: ${describeError(error)}`);
+      writeAwsJsonError(
+        response,
+        version,
+        new AwsServiceError('InternalFailure', 'The local hub failed to process the request.', 500),
+        namespace,
+      );
+    }
+  }
+
+  private handleEventsQuery(rawQueryString: string, response: ServerResponse): void {
+    const parameters = new URLSearchParams(rawQueryString);
+    const unknown = [...parameters.keys()].filter((name) => !['type', 'since', 'limit'].includes(name));
+    if (unknown.length > 0) {
+      writeError(response, 400, 'bad_request', `Unknown parameter ${unknown[0]}; use type, since, limit.`);
+      return;
+    }
+    const type = parameters.get('type') ?? undefined;
+    const sinceText = parameters.get('since');
+    const since = sinceText === null ? undefined : Date.parse(sinceText);
+    if (since !== undefined && (Number.isNaN(since) || !/^\d{4}-\d{2}-\d{2}T/.test(sinceText ?? ''))) {
+      writeError(
+        response,
+        400,
+        'bad_request',
+        'since must be an ISO 8601 date-time, e.g. 2024-05-01T12:00:00Z.',
+      );
+      return;
+    }
+    const limitText = parameters.get('limit');
+    const limit = limitText === null ? EVENTS_DEFAULT_LIMIT : Number(limitText);
+    if (
+      !Number.isInteger(limit) ||
+      limit < 1 ||
+      limit > EVENTS_MAX_LIMIT ||
+      !/^\d+$/.test(limitText ?? '100')
+    ) {
+      writeError(response, 400, 'bad_request', `limit must be an integer from 1 to ${EVENTS_MAX_LIMIT}.`);
+      return;
+    }
+    const { events, truncated } = this.options.archive.query({ detailType: type, since, limit });
+    writeJson(response, 200, { events, count: events.length, truncated });
+  }
+
+  private async handleWebhook(
+    binding: IngestBinding,
+    request: IncomingMessage,
+    response: ServerResponse,
+    rawPath: string,
+    rawQueryString: string,
+  ): Promise<void> {
+    if (!this.acceptingWebhooks) {
+      writeError(response, 503, 'unavailable', 'The local hub is shutting down.', { connection: 'close' });
+      return;
+    }
+    this.webhooksInFlight += 1;
+    const started = Date.now();
+    try {
+      let body: Buffer;
+      try {
+        body = await readBody(request, MAX_REQUEST_BODY_BYTES);
+      } catch (error) {
+        if (!(error instanceof PayloadTooLargeError)) throw error;
+        writeError(
+          response,
+          413,
+          'payload_too_large',
+          "The request body exceeds API Gateway's 10 MB limit.",
+          {
+            connection: 'close',
+          },
+        );
+        return;
+      }
+      const received: ReceivedHttpRequest = {
+        method: request.method ?? 'POST',
+        rawPath,
+        rawQueryString,
+        rawHeaders: request.rawHeaders,
+        body,
+        sourceIp: (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+        protocol: `HTTP/${request.httpVersion}`,
+        receivedAt: new Date(),
+      };
+      const requestId = newApiGatewayRequestId();
+      const event = toHttpApiEvent(received, binding, {
+        accountId: this.options.accountId,
+        requestId,
+        port: this.port,
+      });
+      if (Buffer.byteLength(JSON.stringify(event)) > MAX_INVOCATION_PAYLOAD_BYTES) {
+        writeError(
+          response,
+          413,
+          'payload_too_large',
+          "The request exceeds Lambda's 6 MB invocation payload limit.",
+        );
+        return;
+      }
+      const outcome = await binding.function.invoke(event);
+      if (!outcome.ok) {
+        this.options.log.error(
+          `${binding.method} ${rawPath}: handler failed: ${describeError(outcome.error)}`,
+        );
+        const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+        writeError(response, 500, 'internal_error', message, { 'apigw-requestid': requestId });
+        return;
+      }
+      let result: ReturnType<typeof fromLambdaResult>;
+      try {
+        result = fromLambdaResult(outcome.result);
+      } catch (error) {
+        if (!(error instanceof MalformedLambdaResponseError)) throw error;
+        this.options.log.error(`${binding.method} ${rawPath}: malformed handler response: ${error.message}`);
+        writeError(response, 500, 'internal_error', `Malformed Lambda proxy response: ${error.message}`);
+        return;
+      }
+      response.statusCode = result.statusCode;
+      for (const [name, value] of Object.entries(result.headers)) {
+        if (name !== 'content-length' && name !== 'transfer-encoding' && name !== 'connection') {
+          response.setHeader(name, value);
+        }
+      }
+      if (result.cookies.length > 0) response.setHeader('set-cookie', [...result.cookies]);
+      response.setHeader('apigw-requestid', requestId);
+      response.setHeader('content-length', result.body.length);
+      response.end(result.body);
+      this.options.log.info(
+        `${binding.method} ${rawPath} -> ${result.statusCode} in ${Date.now() - started} ms`,
+      );
+    } finally {
+      this.webhooksInFlight -= 1;
+      this.webhookDone.notify();
+    }
+  }
+}

@@ -119,6 +119,8 @@ export interface ConnectorDefinition<K extends string = string> {
 }
 
 /** Identity function that fixes the generic parameters; every connector's `index.ts` uses it. */
-export function defineConnector<K extends string>(definition: ConnectorDefinition<K>): ConnectorDefinition<K> {
+export function defineConnector<K extends string>(
+  definition: ConnectorDefinition<K>,
+): ConnectorDefinition<K> {
   return definition;
 }

@@ -63,7 +63,11 @@ export class RetryableError extends Error {
 export class ConnectorNotConfiguredError extends RetryableError {
   override readonly name = 'ConnectorNotConfiguredError';
   constructor(connectorId: string, missing: string[]) {
-    super(`connector '${connectorId}' is not configured (missing ${missing.join(', ')})`, 503, 'connector_not_configured');
+    super(
+      `connector '${connectorId}' is not configured (missing ${missing.join(', ')})`,
+      503,
+      'connector_not_configured',
+    );
   }
 }
 

@@ -13,7 +13,10 @@ export const Currency = z
 
 export const Money = z
   .object({
-    amount: z.number().int().describe('Integer amount in the currency minor unit (cents for USD, yen for JPY)'),
+    amount: z
+      .number()
+      .int()
+      .describe('Integer amount in the currency minor unit (cents for USD, yen for JPY)'),
     currency: Currency,
   })
   .describe('An amount of money in integer minor units');
@@ -27,7 +30,9 @@ export function currencyDigits(currency: string): number {
   if (cached !== undefined) return cached;
   let digits = 2;
   try {
-    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    digits =
+      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ??
+      2;
   } catch {
     // Unknown code: keep the common default of 2 rather than failing a whole delivery.
   }

@@ -50,7 +50,9 @@ export class SecretsManagerSecretSource implements SecretSource {
       secret = await this.#cached;
     } catch (error) {
       this.#cached = undefined;
-      throw new RetryableError('could not read the connector secret', 503, 'secret_unavailable', { cause: error });
+      throw new RetryableError('could not read the connector secret', 503, 'secret_unavailable', {
+        cause: error,
+      });
     }
     const values: Partial<Record<string, string>> = {};
     for (const name of names) {

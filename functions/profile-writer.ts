@@ -8,12 +8,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { PermanentError } from '../core/errors.ts';
 import { Envelope } from '../core/events/envelope.ts';
 import { BusPublisher } from '../core/ingest/publisher.ts';
 import { logger, MetricUnit, metrics } from '../core/observability.ts';
 import { ProfileStore } from '../core/profile/store.ts';
 import { ProfileWriter } from '../core/profile/writer.ts';
-import { PermanentError } from '../core/errors.ts';
 
 const processor = new BatchProcessor(EventType.SQS);
 let writer: ProfileWriter | undefined;
@@ -41,13 +41,18 @@ export function envelopeOf(record: SQSRecord): Envelope {
     throw new PermanentError('record body is not JSON', 'malformed_record');
   }
   const parsed = Envelope.safeParse(event.detail);
-  if (!parsed.success) throw new PermanentError('record does not carry a canonical event', 'malformed_record');
+  if (!parsed.success)
+    throw new PermanentError('record does not carry a canonical event', 'malformed_record');
   return parsed.data;
 }
 
 async function recordHandler(record: SQSRecord): Promise<void> {
   const envelope = envelopeOf(record);
-  logger.appendKeys({ correlationId: envelope.correlationId, eventId: envelope.id, eventType: envelope.type });
+  logger.appendKeys({
+    correlationId: envelope.correlationId,
+    eventId: envelope.id,
+    eventType: envelope.type,
+  });
   const result = await profileWriter().apply(envelope);
   metrics.addMetric(result.changed ? 'ProfilesChanged' : 'ProfilesUnchanged', MetricUnit.Count, 1);
   if (result.merged.length > 0) metrics.addMetric('ProfilesMerged', MetricUnit.Count, result.merged.length);

@@ -33,7 +33,9 @@ function fieldRows(schema: JsonSchemaObject, prefix = ''): string[] {
   for (const [name, property] of Object.entries(schema.properties ?? {})) {
     const required = schema.required?.includes(name) ? 'yes' : '';
     const type = describeType(property);
-    rows.push(`| \`${prefix}${name}\` | ${type} | ${required} | ${(property.description ?? '').replaceAll('|', '\\|')} |`);
+    rows.push(
+      `| \`${prefix}${name}\` | ${type} | ${required} | ${(property.description ?? '').replaceAll('|', '\\|')} |`,
+    );
   }
   return rows;
 }
@@ -82,7 +84,10 @@ export function catalogPage(): string {
       '',
       '| data field | type | required | description |',
       '|---|---|---|---|',
-      ...fieldRows(z.toJSONSchema(entry.data, { io: 'input', unrepresentable: 'any' }) as JsonSchemaObject, 'data.'),
+      ...fieldRows(
+        z.toJSONSchema(entry.data, { io: 'input', unrepresentable: 'any' }) as JsonSchemaObject,
+        'data.',
+      ),
       '',
     );
   }
@@ -92,7 +97,10 @@ export function catalogPage(): string {
 export function generatedFiles(): Map<string, string> {
   const files = new Map<string, string>();
   for (const type of eventTypes) {
-    files.set(`schemas/${type}.v${catalog[type].version}.json`, `${JSON.stringify(eventSchema(type), null, 2)}\n`);
+    files.set(
+      `schemas/${type}.v${catalog[type].version}.json`,
+      `${JSON.stringify(eventSchema(type), null, 2)}\n`,
+    );
   }
   files.set('docs/events.md', catalogPage());
   return files;

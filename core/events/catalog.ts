@@ -57,7 +57,10 @@ const Order = z.object({
   subtotal: Money.optional(),
   tax: Money.optional(),
   financialStatus: z.string().optional().describe("The vendor's payment status"),
-  paymentId: z.string().optional().describe('The payment that completed the order, where the vendor has one (Square)'),
+  paymentId: z
+    .string()
+    .optional()
+    .describe('The payment that completed the order, where the vendor has one (Square)'),
   lineItems: z.array(OrderLine),
 });
 
@@ -83,7 +86,9 @@ export interface CatalogEntry {
 }
 
 /** Keeps each entry's own `data` schema type, so `EventData<T>` (and `draft()`) check real fields. */
-function entry<D extends z.ZodType<Record<string, unknown>>>(e: Omit<CatalogEntry, 'data'> & { readonly data: D }) {
+function entry<D extends z.ZodType<Record<string, unknown>>>(
+  e: Omit<CatalogEntry, 'data'> & { readonly data: D },
+) {
   return e;
 }
 
@@ -211,7 +216,10 @@ export const catalog = {
     data: z.object({
       channel: Channel,
       status: ConsentStatus,
-      scope: z.string().optional().describe('Narrower than the whole channel, e.g. `group:42` (SendGrid ASM group)'),
+      scope: z
+        .string()
+        .optional()
+        .describe('Narrower than the whole channel, e.g. `group:42` (SendGrid ASM group)'),
       reason: z.string().optional().describe('What caused it: keyword, spamreport, admin...'),
     }),
   }),

@@ -13,15 +13,22 @@ export const EVENT_SOURCE_PREFIX = 'omnihub.';
 
 export const Origin = z
   .object({
-    connector: z.string().describe('Connector id that received the vendor delivery, or `omnihub` for hub events'),
+    connector: z
+      .string()
+      .describe('Connector id that received the vendor delivery, or `omnihub` for hub events'),
     deliveryId: z.string().describe("The vendor's own delivery/event id (the idempotency key)"),
     topic: z.string().optional().describe("The vendor's topic or event name, e.g. `orders/create`"),
   })
   .describe('Where the event came from');
 
 export const Envelope = z.object({
-  id: z.string().min(1).describe('Event id, deterministic for a given vendor delivery, so redeliveries keep it'),
-  type: z.string().describe('Event type, a past-tense business fact: `order.placed`; also the EventBridge detail-type'),
+  id: z
+    .string()
+    .min(1)
+    .describe('Event id, deterministic for a given vendor delivery, so redeliveries keep it'),
+  type: z
+    .string()
+    .describe('Event type, a past-tense business fact: `order.placed`; also the EventBridge detail-type'),
   source: z.string().startsWith(EVENT_SOURCE_PREFIX).describe('`omnihub.<connector>`'),
   subject: z.string().optional().describe('What the event is about, e.g. `shopify:706405506930370084`'),
   time: z.iso.datetime({ offset: true }).describe('CloudEvents time: equal to occurredAt'),

@@ -3,7 +3,7 @@
  * (`system:id`, e.g. `shopify:706405506930370084`). Every connector normalises through these
  * functions so that the same person always yields the same identity keys.
  */
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
+import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import * as z from 'zod';
 
 export const EmailIdentity = z.object({ type: z.literal('email'), value: z.string().min(3) });
@@ -62,5 +62,7 @@ export function identitiesOf(parts: {
 
 /** A stable string key for an identity: `email:a@b.com`, `phone:+1415…`, `ext:shopify:123`. */
 export function identityKey(identity: Identity): string {
-  return identity.type === 'external' ? `ext:${identity.system}:${identity.value}` : `${identity.type}:${identity.value}`;
+  return identity.type === 'external'
+    ? `ext:${identity.system}:${identity.value}`
+    : `${identity.type}:${identity.value}`;
 }

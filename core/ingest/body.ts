@@ -8,7 +8,10 @@ export function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (error) {
-    throw new ValidationError(`body is not valid JSON: ${error instanceof Error ? error.message : 'parse error'}`, 'malformed_body');
+    throw new ValidationError(
+      `body is not valid JSON: ${error instanceof Error ? error.message : 'parse error'}`,
+      'malformed_body',
+    );
   }
 }
 

@@ -38,7 +38,10 @@ export function ingestHandler(connector: ConnectorDefinition) {
   // Built on first use, once per container: clients are reused across invocations.
   let pipeline: IngestPipeline | undefined;
 
-  const lambdaHandler = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+  const lambdaHandler = async (
+    event: APIGatewayProxyEventV2,
+    context: Context,
+  ): Promise<APIGatewayProxyStructuredResultV2> => {
     try {
       pipeline ??= createIngestPipeline(connector, {
         secrets: secretSourceFromEnvironment(),

@@ -9,10 +9,13 @@
  * fails the reservation is released, so the vendor's retry is processed again. If the process dies
  * in between, the IN_PROGRESS record expires with the invocation's deadline and the retry proceeds.
  */
-import { IdempotencyConfig, IdempotencyRecordStatus } from '@aws-lambda-powertools/idempotency';
-import { IdempotencyItemAlreadyExistsError } from '@aws-lambda-powertools/idempotency';
-import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import {
+  IdempotencyConfig,
+  IdempotencyItemAlreadyExistsError,
+  IdempotencyRecordStatus,
+} from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 
 export type Reservation = 'reserved' | 'completed' | 'in_progress';
 
@@ -32,7 +35,12 @@ const CONCURRENCY = 16;
 export class PowertoolsDeliveryLedger implements DeliveryLedger {
   readonly #store: BasePersistenceLayer;
 
-  constructor(options: { tableName: string; keyPrefix: string; retentionSeconds?: number; store?: BasePersistenceLayer }) {
+  constructor(options: {
+    tableName: string;
+    keyPrefix: string;
+    retentionSeconds?: number;
+    store?: BasePersistenceLayer;
+  }) {
     this.#store = options.store ?? new DynamoDBPersistenceLayer({ tableName: options.tableName });
     this.#store.configure({
       keyPrefix: options.keyPrefix,
@@ -68,7 +76,11 @@ export class PowertoolsDeliveryLedger implements DeliveryLedger {
   }
 }
 
-async function forEachLimited<T>(items: readonly T[], limit: number, run: (item: T) => Promise<unknown>): Promise<void> {
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  run: (item: T) => Promise<unknown>,
+): Promise<void> {
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) {

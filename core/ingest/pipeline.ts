@@ -15,9 +15,15 @@ import type {
   SecretValues,
   WebhookRequest,
 } from '../../connectors/contract.ts';
+import {
+  ClientError,
+  ConnectorNotConfiguredError,
+  RetryableError,
+  SignatureError,
+  ValidationError,
+} from '../errors.ts';
 import { catalog, dataSchemaUri, isEventType } from '../events/catalog.ts';
 import { deterministicEventId, type Envelope } from '../events/envelope.ts';
-import { ClientError, ConnectorNotConfiguredError, RetryableError, SignatureError, ValidationError } from '../errors.ts';
 import type { SecretSource } from '../secrets.ts';
 import type { DeliveryLedger } from './ledger.ts';
 import type { EventPublisher } from './publisher.ts';
@@ -48,7 +54,10 @@ interface TranslatedDelivery {
   readonly envelopes: Envelope[];
 }
 
-export function createIngestPipeline(connector: ConnectorDefinition, deps: IngestDependencies): IngestPipeline {
+export function createIngestPipeline(
+  connector: ConnectorDefinition,
+  deps: IngestDependencies,
+): IngestPipeline {
   const { inbound } = connector;
   const secretNames = Object.keys(connector.secrets);
   const maxBodyBytes = inbound.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -78,7 +87,8 @@ export function createIngestPipeline(connector: ConnectorDefinition, deps: Inges
       inbound.verify(request, secrets, now());
     } catch (error) {
       // A rotated secret fails verification until the cache is refreshed: re-read once and try again.
-      if (!(error instanceof SignatureError) || error.code === 'stale_timestamp' || !deps.secrets.refresh()) throw error;
+      if (!(error instanceof SignatureError) || error.code === 'stale_timestamp' || !deps.secrets.refresh())
+        throw error;
       inbound.verify(request, await loadSecrets(), now());
     }
   }
@@ -94,14 +104,17 @@ export function createIngestPipeline(connector: ConnectorDefinition, deps: Inges
     const entry = catalog[eventDraft.type];
     const parsed = entry.data.safeParse(eventDraft.data);
     if (!parsed.success) {
-      throw new TypeError(`${eventDraft.type} data does not match its schema: ${summarizeIssues(parsed.error.issues)}`);
+      throw new TypeError(
+        `${eventDraft.type} data does not match its schema: ${summarizeIssues(parsed.error.issues)}`,
+      );
     }
     const occurred = new Date(eventDraft.occurredAt);
     if (Number.isNaN(occurred.getTime())) throw new TypeError(`invalid occurredAt for ${eventDraft.type}`);
     const occurredAt = occurred.toISOString();
     const firstExternal = eventDraft.identities.find((identity) => identity.type === 'external');
     const subject =
-      eventDraft.subject ?? (firstExternal?.type === 'external' ? `${firstExternal.system}:${firstExternal.value}` : undefined);
+      eventDraft.subject ??
+      (firstExternal?.type === 'external' ? `${firstExternal.system}:${firstExternal.value}` : undefined);
     return {
       id: deterministicEventId(connector.id, delivery.deliveryId, String(index), eventDraft.type),
       type: eventDraft.type,
@@ -119,7 +132,11 @@ export function createIngestPipeline(connector: ConnectorDefinition, deps: Inges
     };
   }
 
-  function translate(request: WebhookRequest, deliveries: Delivery[], correlationId: string): TranslatedDelivery[] {
+  function translate(
+    request: WebhookRequest,
+    deliveries: Delivery[],
+    correlationId: string,
+  ): TranslatedDelivery[] {
     const translated: TranslatedDelivery[] = [];
     const seen = new Set<string>();
     deliveries.forEach((delivery, position) => {
@@ -129,7 +146,9 @@ export function createIngestPipeline(connector: ConnectorDefinition, deps: Inges
         return; // the same element twice in one batch
       }
       seen.add(key);
-      const definition = Object.hasOwn(inbound.topics, delivery.topic) ? inbound.topics[delivery.topic] : undefined;
+      const definition = Object.hasOwn(inbound.topics, delivery.topic)
+        ? inbound.topics[delivery.topic]
+        : undefined;
       if (!definition) {
         count('UntranslatedTopics');
         logger.info('topic not translated; acknowledged without publishing', { topic: delivery.topic });
@@ -152,11 +171,16 @@ export function createIngestPipeline(connector: ConnectorDefinition, deps: Inges
           topic: delivery.topic,
           request,
         });
-        envelopes = drafts.map((eventDraft, index) => envelopeOf(eventDraft, delivery, index, request, correlationId));
+        envelopes = drafts.map((eventDraft, index) =>
+          envelopeOf(eventDraft, delivery, index, request, correlationId),
+        );
       } catch (error) {
         if (error instanceof ClientError) throw error;
         count('TranslationFailures');
-        logger.warn('translation failed', { topic: delivery.topic, error: error instanceof Error ? error.message : String(error) });
+        logger.warn('translation failed', {
+          topic: delivery.topic,
+          error: error instanceof Error ? error.message : String(error),
+        });
         throw new ValidationError(
           `(${delivery.topic}) could not be translated: ${error instanceof Error ? error.message : 'unknown error'}`,
           'untranslatable_payload',
@@ -167,7 +191,10 @@ export function createIngestPipeline(connector: ConnectorDefinition, deps: Inges
     return translated;
   }
 
-  async function publish(work: TranslatedDelivery[], invocation: IngestInvocation): Promise<{ duplicates: number; published: number }> {
+  async function publish(
+    work: TranslatedDelivery[],
+    invocation: IngestInvocation,
+  ): Promise<{ duplicates: number; published: number }> {
     const withEvents = work.filter((item) => item.envelopes.length > 0);
     if (withEvents.length === 0) return { duplicates: 0, published: 0 };
     const reservations = await deps.ledger.reserve(
@@ -185,7 +212,9 @@ export function createIngestPipeline(connector: ConnectorDefinition, deps: Inges
       failed = envelopes.length > 0 ? (await deps.publisher.publish(envelopes)).failed : failed;
     } catch (error) {
       await deps.ledger.release(fresh.map((item) => item.key));
-      throw new RetryableError('the event bus did not accept the events', 503, 'bus_unavailable', { cause: error });
+      throw new RetryableError('the event bus did not accept the events', 503, 'bus_unavailable', {
+        cause: error,
+      });
     }
     // A delivery is done only when every one of its events is on the bus.
     const done: string[] = [];
@@ -200,12 +229,21 @@ export function createIngestPipeline(connector: ConnectorDefinition, deps: Inges
     const published = envelopes.length - failed.size;
     count('EventsPublished', published);
     if (undone.length > 0) {
-      throw new RetryableError(`${undone.length} deliveries could not be published; retry`, 503, 'bus_unavailable');
+      throw new RetryableError(
+        `${undone.length} deliveries could not be published; retry`,
+        503,
+        'bus_unavailable',
+      );
     }
     if (inProgress > 0) {
-      throw new ClientError(409, 'delivery_in_progress', 'the same delivery is being processed by another request; retry later', {
-        'retry-after': '5',
-      });
+      throw new ClientError(
+        409,
+        'delivery_in_progress',
+        'the same delivery is being processed by another request; retry later',
+        {
+          'retry-after': '5',
+        },
+      );
     }
     return { duplicates, published };
   }
@@ -214,7 +252,11 @@ export function createIngestPipeline(connector: ConnectorDefinition, deps: Inges
     count('WebhooksReceived');
     try {
       if (request.body.length > maxBodyBytes) {
-        throw new ClientError(413, 'payload_too_large', `body of ${request.body.length} bytes exceeds the limit of ${maxBodyBytes}`);
+        throw new ClientError(
+          413,
+          'payload_too_large',
+          `body of ${request.body.length} bytes exceeds the limit of ${maxBodyBytes}`,
+        );
       }
       const mediaType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
       await verify(request);
@@ -244,7 +286,9 @@ export function createIngestPipeline(connector: ConnectorDefinition, deps: Inges
   };
 }
 
-function summarizeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string {
+function summarizeIssues(
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
+): string {
   return issues
     .slice(0, 3)
     .map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`)

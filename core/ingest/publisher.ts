@@ -4,8 +4,8 @@
  * refuses them, so the delivery is not acknowledged and the vendor retries.
  */
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import type { Envelope } from '../events/envelope.ts';
 import { ClientError } from '../errors.ts';
+import type { Envelope } from '../events/envelope.ts';
 
 export const MAX_ENTRIES_PER_CALL = 10;
 export const MAX_REQUEST_BYTES = 256 * 1024;
@@ -65,7 +65,11 @@ export function chunkEntries(entries: readonly PutEventsRequestEntry[]): number[
 export class EventTooLargeError extends ClientError {
   override readonly name = 'EventTooLargeError';
   constructor(readonly size: number) {
-    super(413, 'event_too_large', `the delivery yields an event of ${size} bytes, over the 256 KB EventBridge limit`);
+    super(
+      413,
+      'event_too_large',
+      `the delivery yields an event of ${size} bytes, over the 256 KB EventBridge limit`,
+    );
   }
 }
 
@@ -98,22 +102,26 @@ export class BusPublisher implements EventPublisher {
     for (let attempt = 1; attempt <= this.#attempts && pending.length > 0; attempt++) {
       if (attempt > 1) await sleep(Math.random() * this.#baseDelayMs * 2 ** (attempt - 1));
       const retry: number[] = [];
-      const calls = chunkEntries(pending.map((index) => entries[index] as PutEventsRequestEntry)).map(async (chunk) => {
-        const indexes = chunk.map((position) => pending[position] as number);
-        try {
-          const result = await this.#client.send(
-            new PutEventsCommand({ Entries: indexes.map((index) => entries[index] as PutEventsRequestEntry) }),
-          );
-          indexes.forEach((index, position) => {
-            const outcome = result.Entries?.[position];
-            if (outcome?.EventId && !outcome.ErrorCode) published.add(index);
-            else retry.push(index);
-          });
-        } catch (error) {
-          if (!isRetryableSdkError(error)) throw error;
-          retry.push(...indexes);
-        }
-      });
+      const calls = chunkEntries(pending.map((index) => entries[index] as PutEventsRequestEntry)).map(
+        async (chunk) => {
+          const indexes = chunk.map((position) => pending[position] as number);
+          try {
+            const result = await this.#client.send(
+              new PutEventsCommand({
+                Entries: indexes.map((index) => entries[index] as PutEventsRequestEntry),
+              }),
+            );
+            indexes.forEach((index, position) => {
+              const outcome = result.Entries?.[position];
+              if (outcome?.EventId && !outcome.ErrorCode) published.add(index);
+              else retry.push(index);
+            });
+          } catch (error) {
+            if (!isRetryableSdkError(error)) throw error;
+            retry.push(...indexes);
+          }
+        },
+      );
       await Promise.all(calls);
       pending = retry;
     }

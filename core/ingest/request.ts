@@ -11,7 +11,11 @@ import type { WebhookRequest } from '../../connectors/contract.ts';
 export function publicBaseUrl(event: APIGatewayProxyEventV2, env: NodeJS.ProcessEnv = process.env): string {
   const configured = env.OMNIHUB_PUBLIC_URL?.trim();
   if (configured) return configured.replace(/\/+$/, '');
-  const host = event.headers?.['x-forwarded-host'] ?? event.requestContext?.domainName ?? event.headers?.host ?? 'localhost';
+  const host =
+    event.headers?.['x-forwarded-host'] ??
+    event.requestContext?.domainName ??
+    event.headers?.host ??
+    'localhost';
   const proto = event.headers?.['x-forwarded-proto'] ?? 'https';
   return `${proto}://${host}`;
 }
@@ -22,7 +26,10 @@ export function toWebhookRequest(
 ): WebhookRequest {
   const headers: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
-  const body = event.body === undefined || event.body === null ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  const body =
+    event.body === undefined || event.body === null
+      ? Buffer.alloc(0)
+      : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
   const path = event.rawPath;
   const query = event.rawQueryString ?? '';
   return {

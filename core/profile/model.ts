@@ -33,6 +33,8 @@ export interface OrderRecord {
   /** Absent until the order event itself arrives (a refund may come first). */
   readonly total?: Money;
   readonly placedAt?: string;
+  /** Which event set the total (last-writer-wins). */
+  readonly totalStamp?: { readonly at: string; readonly eventId: string };
   readonly source?: string;
   readonly cancelled?: boolean;
   /** refundId -> amount. */
@@ -73,11 +75,22 @@ export interface Stats {
 }
 
 export function emptyContent(): ProfileContent {
-  return { identities: [], traits: {}, consent: {}, orders: {}, channels: [], mergedFrom: [], mergeHistory: [] };
+  return {
+    identities: [],
+    traits: {},
+    consent: {},
+    orders: {},
+    channels: [],
+    mergedFrom: [],
+    mergeHistory: [],
+  };
 }
 
 /** Later event wins; equal times are decided by event id so every order of application agrees. */
-function newer(candidate: { at: string; eventId: string }, current: { at: string; eventId: string } | undefined): boolean {
+function newer(
+  candidate: { at: string; eventId: string },
+  current: { at: string; eventId: string } | undefined,
+): boolean {
   if (!current) return true;
   if (candidate.at !== current.at) return candidate.at > current.at;
   return candidate.eventId > current.eventId;
@@ -101,7 +114,8 @@ function flattenTraits(traits: Record<string, unknown>): Array<[string, unknown]
     if (value === undefined || value === null || value === '') continue;
     if (name === 'address' && typeof value === 'object' && !Array.isArray(value)) {
       for (const [part, partValue] of Object.entries(value as Record<string, unknown>)) {
-        if (partValue !== undefined && partValue !== null && partValue !== '') rows.push([`address.${part}`, partValue]);
+        if (partValue !== undefined && partValue !== null && partValue !== '')
+          rows.push([`address.${part}`, partValue]);
       }
     } else rows.push([name, value]);
   }
@@ -110,14 +124,20 @@ function flattenTraits(traits: Record<string, unknown>): Array<[string, unknown]
 
 function mergeOrder(a: OrderRecord | undefined, b: OrderRecord): OrderRecord {
   if (!a) return b;
-  // Both sides describe the same vendor order; the total is the vendor's, so any present one will do,
-  // but pick deterministically (the earliest stamp) so order of application does not matter.
-  const useB = b.total !== undefined && (a.total === undefined || (b.placedAt ?? '') < (a.placedAt ?? ''));
+  // The total is last-writer-wins on (time, event id) like any field; placedAt is the earliest time.
+  const bNewer = b.total !== undefined && (a.total === undefined || newer(stampOf(b), stampOf(a)));
+  const winner = bNewer ? b : a;
+  const placedAt = [a.placedAt, b.placedAt].filter((at): at is string => at !== undefined).sort()[0];
   return {
-    ...(useB ? { total: b.total, placedAt: b.placedAt, source: b.source } : a.total ? { total: a.total, placedAt: a.placedAt, source: a.source } : {}),
+    ...(winner.total ? { total: winner.total, totalStamp: winner.totalStamp, source: winner.source } : {}),
+    ...(placedAt ? { placedAt } : {}),
     ...(a.cancelled || b.cancelled ? { cancelled: true } : {}),
     ...(a.refunds || b.refunds ? { refunds: { ...a.refunds, ...b.refunds } } : {}),
   };
+}
+
+function stampOf(order: OrderRecord): { at: string; eventId: string } {
+  return order.totalStamp ?? { at: order.placedAt ?? '', eventId: '' };
 }
 
 /** Identity keys an order event is reachable by, so a refund without identities finds its profile. */
@@ -126,13 +146,20 @@ export function orderKey(connector: string, orderId: string): string {
 }
 
 /** Folds one canonical event into a profile's content. Pure; returns the same object when nothing changed. */
-export function foldEvent(content: ProfileContent, event: Envelope, identityKeys: readonly string[]): ProfileContent {
+export function foldEvent(
+  content: ProfileContent,
+  event: Envelope,
+  identityKeys: readonly string[],
+): ProfileContent {
   const stamp = { at: event.occurredAt, source: event.origin.connector, eventId: event.id };
   const data = event.data as Record<string, unknown>;
   let next: ProfileContent = {
     ...content,
     identities: sortedUnion(content.identities, identityKeys),
-    channels: event.origin.connector === 'omnihub' ? content.channels : sortedUnion(content.channels, [event.origin.connector]),
+    channels:
+      event.origin.connector === 'omnihub'
+        ? content.channels
+        : sortedUnion(content.channels, [event.origin.connector]),
   };
 
   switch (event.type) {
@@ -142,8 +169,14 @@ export function foldEvent(content: ProfileContent, event: Envelope, identityKeys
         traits = setStamped(traits, name, { value, ...stamp });
       }
       let consent = next.consent;
-      for (const [channel, state] of Object.entries((data.consent ?? {}) as Record<string, ConsentRecord | undefined>)) {
-        if (state) consent = setStamped(consent, channel, { value: { status: state.status, ...(state.reason ? { reason: state.reason } : {}) }, ...stamp });
+      for (const [channel, state] of Object.entries(
+        (data.consent ?? {}) as Record<string, ConsentRecord | undefined>,
+      )) {
+        if (state)
+          consent = setStamped(consent, channel, {
+            value: { status: state.status, ...(state.reason ? { reason: state.reason } : {}) },
+            ...stamp,
+          });
       }
       next = { ...next, traits, consent };
       break;
@@ -160,7 +193,10 @@ export function foldEvent(content: ProfileContent, event: Envelope, identityKeys
     case 'message.bounced': {
       // A hard bounce means mail cannot reach the address; a block is the receiving server's policy.
       if (data.channel === 'email' && data.bounceType !== 'blocked') {
-        const value: ConsentRecord = { status: 'undeliverable', reason: typeof data.reason === 'string' ? data.reason : 'bounce' };
+        const value: ConsentRecord = {
+          status: 'undeliverable',
+          reason: typeof data.reason === 'string' ? data.reason : 'bounce',
+        };
         next = { ...next, consent: setStamped(next.consent, 'email', { value, ...stamp }) };
       }
       break;
@@ -168,13 +204,21 @@ export function foldEvent(content: ProfileContent, event: Envelope, identityKeys
     case 'order.placed':
     case 'order.paid': {
       const key = orderKey(event.origin.connector, String(data.orderId));
-      const order: OrderRecord = { total: data.total as Money, placedAt: event.occurredAt, source: event.origin.connector };
+      const order: OrderRecord = {
+        total: data.total as Money,
+        totalStamp: { at: event.occurredAt, eventId: event.id },
+        placedAt: event.occurredAt,
+        source: event.origin.connector,
+      };
       next = { ...next, orders: { ...next.orders, [key]: mergeOrder(next.orders[key], order) } };
       break;
     }
     case 'order.cancelled': {
       const key = orderKey(event.origin.connector, String(data.orderId));
-      next = { ...next, orders: { ...next.orders, [key]: mergeOrder(next.orders[key], { cancelled: true }) } };
+      next = {
+        ...next,
+        orders: { ...next.orders, [key]: mergeOrder(next.orders[key], { cancelled: true }) },
+      };
       break;
     }
     case 'order.refunded': {
@@ -199,14 +243,19 @@ export function foldEvent(content: ProfileContent, event: Envelope, identityKeys
 }
 
 /** Folds a merged profile's content into the survivor's by the same rules as events. */
-export function mergeContent(survivor: ProfileContent, merged: ProfileContent, record: MergeRecord): ProfileContent {
+export function mergeContent(
+  survivor: ProfileContent,
+  merged: ProfileContent,
+  record: MergeRecord,
+): ProfileContent {
   let traits = survivor.traits;
   for (const [name, value] of Object.entries(merged.traits)) traits = setStamped(traits, name, value);
   let consent = survivor.consent;
   for (const [name, value] of Object.entries(merged.consent)) consent = setStamped(consent, name, value);
   const orders: Record<string, OrderRecord> = { ...survivor.orders };
   for (const [key, order] of Object.entries(merged.orders)) orders[key] = mergeOrder(orders[key], order);
-  const loyalty = merged.loyalty && newer(merged.loyalty, survivor.loyalty) ? merged.loyalty : survivor.loyalty;
+  const loyalty =
+    merged.loyalty && newer(merged.loyalty, survivor.loyalty) ? merged.loyalty : survivor.loyalty;
   return {
     identities: sortedUnion(survivor.identities, merged.identities),
     traits,
@@ -215,15 +264,17 @@ export function mergeContent(survivor: ProfileContent, merged: ProfileContent, r
     channels: sortedUnion(survivor.channels, merged.channels),
     ...(loyalty ? { loyalty } : {}),
     mergedFrom: sortedUnion(survivor.mergedFrom, [...merged.mergedFrom, record.merged]),
-    mergeHistory: [...survivor.mergeHistory, ...merged.mergeHistory, record].sort((a, b) =>
-      a.merged < b.merged ? -1 : a.merged > b.merged ? 1 : 0,
-    ).filter((entry, index, all) => index === 0 || all[index - 1]?.merged !== entry.merged),
+    mergeHistory: [...survivor.mergeHistory, ...merged.mergeHistory, record]
+      .sort((a, b) => (a.merged < b.merged ? -1 : a.merged > b.merged ? 1 : 0))
+      .filter((entry, index, all) => index === 0 || all[index - 1]?.merged !== entry.merged),
   };
 }
 
 /** Removes an identity a vendor deleted (the person stays). */
 export function withoutIdentity(content: ProfileContent, key: string): ProfileContent {
-  return content.identities.includes(key) ? { ...content, identities: content.identities.filter((k) => k !== key) } : content;
+  return content.identities.includes(key)
+    ? { ...content, identities: content.identities.filter((k) => k !== key) }
+    : content;
 }
 
 export function statsOf(content: ProfileContent): Stats {
@@ -262,11 +313,13 @@ export function changedPaths(before: ProfileContent, after: ProfileContent): Rec
       }
     }
   }
-  if (canonicalJson(before.identities) !== canonicalJson(after.identities)) changes.identities = after.identities;
+  if (canonicalJson(before.identities) !== canonicalJson(after.identities))
+    changes.identities = after.identities;
   const statsBefore = statsOf(before);
   const statsAfter = statsOf(after);
   if (canonicalJson(statsBefore) !== canonicalJson(statsAfter)) changes.stats = statsAfter;
-  if (canonicalJson(before.loyalty?.value) !== canonicalJson(after.loyalty?.value)) changes.loyalty = after.loyalty?.value ?? null;
+  if (canonicalJson(before.loyalty?.value) !== canonicalJson(after.loyalty?.value))
+    changes.loyalty = after.loyalty?.value ?? null;
   return changes;
 }
 

@@ -67,7 +67,9 @@ export class ProfileStore {
   constructor(options: ProfileStoreOptions) {
     this.#db =
       options.client ??
-      DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+      DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+        marshallOptions: { removeUndefinedValues: true },
+      });
     this.#table = options.tableName;
     this.#retentionDays = options.timelineRetentionDays ?? 365;
   }
@@ -92,7 +94,9 @@ export class ProfileStore {
   }
 
   async getProfile(profileId: string): Promise<ProfileItem | undefined> {
-    const result = await this.#db.send(new GetCommand({ TableName: this.#table, Key: profileKey(profileId), ConsistentRead: true }));
+    const result = await this.#db.send(
+      new GetCommand({ TableName: this.#table, Key: profileKey(profileId), ConsistentRead: true }),
+    );
     if (!result.Item) return undefined;
     const { pk: _pk, sk: _sk, ...item } = result.Item;
     return item as ProfileItem;
@@ -226,7 +230,9 @@ export class ProfileStore {
     const result = await this.#db.send(
       new QueryCommand({
         TableName: this.#table,
-        KeyConditionExpression: options.before ? 'pk = :pk AND sk BETWEEN :lo AND :hi' : 'pk = :pk AND begins_with(sk, :lo)',
+        KeyConditionExpression: options.before
+          ? 'pk = :pk AND sk BETWEEN :lo AND :hi'
+          : 'pk = :pk AND begins_with(sk, :lo)',
         ExpressionAttributeValues: {
           ':pk': `P#${profileId}`,
           ':lo': 'T#',

@@ -12,13 +12,21 @@
  *   live profiles: the loser of a race sees the owner and merges instead.
  */
 import { createHash } from 'node:crypto';
-import type { Envelope } from '../events/envelope.ts';
-import { dataSchemaUri } from '../events/catalog.ts';
 import { RetryableError } from '../errors.ts';
+import { dataSchemaUri } from '../events/catalog.ts';
+import type { Envelope } from '../events/envelope.ts';
 import type { Identity } from '../identity/identity.ts';
 import { identityKey } from '../identity/identity.ts';
 import type { EventPublisher } from '../ingest/publisher.ts';
-import { changedPaths, emptyContent, foldEvent, type MergeRecord, mergeContent, statsOf, withoutIdentity } from './model.ts';
+import {
+  changedPaths,
+  emptyContent,
+  foldEvent,
+  type MergeRecord,
+  mergeContent,
+  statsOf,
+  withoutIdentity,
+} from './model.ts';
 import { type ProfileItem, type ProfileStore, VersionConflictError } from './store.ts';
 
 const MAX_ATTEMPTS = 12;
@@ -77,7 +85,11 @@ export class ProfileWriter {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
       }
     }
-    throw new RetryableError(`profile for event ${event.id} is under heavy contention; retry`, 503, 'profile_contention');
+    throw new RetryableError(
+      `profile for event ${event.id} is under heavy contention; retry`,
+      503,
+      'profile_contention',
+    );
   }
 
   async #applyOnce(event: Envelope, identities: string[], lookup: string[]): Promise<ApplyResult> {
@@ -89,7 +101,8 @@ export class ProfileWriter {
       else {
         // A pointer to a profile that no longer exists (erased, or dropped after losing a race):
         // remove it so the identity can be claimed again.
-        for (const [key, target] of pointers) if (target === owner) await this.store.deletePointer(key, owner);
+        for (const [key, target] of pointers)
+          if (target === owner) await this.store.deletePointer(key, owner);
         throw new Restart();
       }
     }
@@ -110,7 +123,11 @@ export class ProfileWriter {
       target = [...live.values()][0] as ProfileItem;
     } else {
       const linking = lookup.find((key) => pointers.has(key)) ?? '';
-      target = await this.#mergeAll([...live.values()], { eventId: event.id, identity: linking, at: event.occurredAt }, merged);
+      target = await this.#mergeAll(
+        [...live.values()],
+        { eventId: event.id, identity: linking, at: event.occurredAt },
+        merged,
+      );
     }
 
     for (const key of lookup) {
@@ -180,16 +197,25 @@ export class ProfileWriter {
     let live: ProfileItem = item;
     for (const merged of chain) {
       if (live.mergedFrom.includes(merged.profileId)) continue;
-      const reason = merged.mergeReason ?? { merged: merged.profileId, eventId: 'unknown', identity: '', at: merged.updatedAt };
+      const reason = merged.mergeReason ?? {
+        merged: merged.profileId,
+        eventId: 'unknown',
+        identity: '',
+        at: merged.updatedAt,
+      };
       await this.#fold(live.profileId, merged, { ...reason, merged: merged.profileId });
       const refreshed = await this.store.getProfile(live.profileId);
-      if (!refreshed || refreshed.status !== 'live') throw new Restart();
+      if (refreshed?.status !== 'live') throw new Restart();
       live = refreshed;
     }
     return live;
   }
 
-  async #mergeAll(profiles: ProfileItem[], reason: Omit<MergeRecord, 'merged'>, merged: string[]): Promise<ProfileItem> {
+  async #mergeAll(
+    profiles: ProfileItem[],
+    reason: Omit<MergeRecord, 'merged'>,
+    merged: string[],
+  ): Promise<ProfileItem> {
     // The older profile survives; ties by id, so concurrent writers pick the same survivor.
     const [survivor, ...losers] = [...profiles].sort((a, b) =>
       a.createdAt !== b.createdAt ? (a.createdAt < b.createdAt ? -1 : 1) : a.profileId < b.profileId ? -1 : 1,
@@ -216,15 +242,24 @@ export class ProfileWriter {
   async #fold(survivorId: string, loser: ProfileItem, record: MergeRecord): Promise<void> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const survivor = await this.store.getProfile(survivorId);
-      if (!survivor || survivor.status !== 'live') throw new Restart();
+      if (survivor?.status !== 'live') throw new Restart();
       if (survivor.mergedFrom.includes(loser.profileId)) break;
       try {
-        await this.store.putProfile(this.#withContent(survivor, mergeContent(survivor, loser, record)), survivor.version);
-        await this.#announce('profile.merged', survivorId, { id: record.eventId }, identitiesOf(loser.identities), {
-          survivor: survivorId,
-          merged: loser.profileId,
-          reason: { eventId: record.eventId, identity: record.identity },
-        });
+        await this.store.putProfile(
+          this.#withContent(survivor, mergeContent(survivor, loser, record)),
+          survivor.version,
+        );
+        await this.#announce(
+          'profile.merged',
+          survivorId,
+          { id: record.eventId },
+          identitiesOf(loser.identities),
+          {
+            survivor: survivorId,
+            merged: loser.profileId,
+            reason: { eventId: record.eventId, identity: record.identity },
+          },
+        );
         break;
       } catch (error) {
         if (!(error instanceof VersionConflictError)) throw error;
@@ -247,7 +282,8 @@ export class ProfileWriter {
       }
       const content = withoutIdentity(profile, key);
       try {
-        if (content !== profile) await this.store.putProfile(this.#withContent(profile, content), profile.version);
+        if (content !== profile)
+          await this.store.putProfile(this.#withContent(profile, content), profile.version);
       } catch (error) {
         if (error instanceof VersionConflictError) continue;
         throw error;
@@ -273,7 +309,9 @@ export class ProfileWriter {
   }
 
   /** Erases a person: every identity pointer, every merged profile, every timeline entry. */
-  async erase(profileId: string): Promise<{ profileId: string; identities: number; timeline: number } | undefined> {
+  async erase(
+    profileId: string,
+  ): Promise<{ profileId: string; identities: number; timeline: number } | undefined> {
     const profile = await this.resolve(profileId);
     if (!profile) return undefined;
     for (const key of profile.identities) {
@@ -294,7 +332,15 @@ export class ProfileWriter {
   #newProfile(profileId: string): ProfileItem {
     const now = this.now().toISOString();
     const content = emptyContent();
-    return { profileId, status: 'live', version: 0, createdAt: now, updatedAt: now, ...content, stats: statsOf(content) };
+    return {
+      profileId,
+      status: 'live',
+      version: 0,
+      createdAt: now,
+      updatedAt: now,
+      ...content,
+      stats: statsOf(content),
+    };
   }
 
   #withContent(profile: ProfileItem, content: ReturnType<typeof emptyContent>): ProfileItem {
@@ -349,7 +395,9 @@ export function identitiesOf(keys: readonly string[]): Identity[] {
     if (key.startsWith('ext:')) {
       const rest = key.slice(4);
       const colon = rest.indexOf(':');
-      return colon > 0 ? [{ type: 'external', system: rest.slice(0, colon), value: rest.slice(colon + 1) }] : [];
+      return colon > 0
+        ? [{ type: 'external', system: rest.slice(0, colon), value: rest.slice(colon + 1) }]
+        : [];
     }
     return [];
   });

@@ -17,7 +17,10 @@ describe('Connector fixtures', () => {
     it(fixture.description, async () => {
       const module = (await import(`../../connectors/${id}/index.ts`)) as { default: ConnectorDefinition };
       const connector = module.default;
-      const harness = pipelineHarness(connector, { secrets: fixture.secrets, now: () => new Date(fixture.now) });
+      const harness = pipelineHarness(connector, {
+        secrets: fixture.secrets,
+        now: () => new Date(fixture.now),
+      });
       const response = await harness.send(fixtureRequest(fixture));
 
       if (fixture.expect.error !== undefined) {

@@ -1,8 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { catalog, eventTypes } from '../../core/events/catalog.ts';
 import { deterministicEventId, Envelope } from '../../core/events/envelope.ts';
 import { generatedFiles } from '../../scripts/schemas.ts';
-import { readFileSync } from 'node:fs';
 
 describe('Canonical event catalog', () => {
   it('names every type as a past-tense fact in a namespace', () => {

@@ -22,7 +22,11 @@ describe('Identity normalisation', () => {
   });
 
   it('collects the identities of a record and keys them', () => {
-    const identities = identitiesOf({ email: 'A@B.co', phone: '+16135551212', external: [['shopify', 7064n]] });
+    const identities = identitiesOf({
+      email: 'A@B.co',
+      phone: '+16135551212',
+      external: [['shopify', 7064n]],
+    });
     expect(identities.map(identityKey)).toEqual(['email:a@b.co', 'phone:+16135551212', 'ext:shopify:7064']);
   });
 });

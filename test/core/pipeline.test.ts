@@ -7,13 +7,13 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { defineConnector, draft, topic, type WebhookRequest } from '../../connectors/contract.ts';
+import { SignatureError, ValidationError } from '../../core/errors.ts';
 import { errorResponse } from '../../core/http.ts';
 import { parseJson } from '../../core/ingest/body.ts';
 import { InMemoryDeliveryLedger } from '../../core/ingest/ledger.ts';
 import { createIngestPipeline } from '../../core/ingest/pipeline.ts';
 import type { EventPublisher, PublishResult } from '../../core/ingest/publisher.ts';
 import { hmac, requireHeader, safeEqual } from '../../core/ingest/verify.ts';
-import { SignatureError, ValidationError } from '../../core/errors.ts';
 import { EnvironmentSecretSource, type SecretSource } from '../../core/secrets.ts';
 import { RecordingPublisher } from '../support/ingest.ts';
 
@@ -55,7 +55,11 @@ const demo = defineConnector({
       ]),
       broken: topic(Item, () => [
         // A translator bug: data that does not match the catalog must not reach the bus.
-        draft('customer.deleted', { occurredAt: 'yesterday', identities: [], data: { system: 'demo', externalId: '1' } }),
+        draft('customer.deleted', {
+          occurredAt: 'yesterday',
+          identities: [],
+          data: { system: 'demo', externalId: '1' },
+        }),
       ]),
     },
   },
@@ -63,7 +67,10 @@ const demo = defineConnector({
 
 const SECRET = 'demo-secret';
 
-function request(body: unknown, options: { secret?: string; contentType?: string; raw?: string } = {}): WebhookRequest {
+function request(
+  body: unknown,
+  options: { secret?: string; contentType?: string; raw?: string } = {},
+): WebhookRequest {
   const raw = Buffer.from(options.raw ?? JSON.stringify(body));
   return {
     method: 'POST',
@@ -133,21 +140,36 @@ describe('Ingest pipeline', () => {
 
   it.each([
     ['a wrong secret', request([item('a')], { secret: 'nope' }), 401, 'invalid_signature'],
-    ['a wrong content type', request([item('a')], { contentType: 'text/plain' }), 400, 'unsupported_content_type'],
+    [
+      'a wrong content type',
+      request([item('a')], { contentType: 'text/plain' }),
+      400,
+      'unsupported_content_type',
+    ],
     ['a malformed body', request(null, { raw: '[{"id":' }), 400, 'malformed_body'],
-    ['a payload that fails the topic schema', request([{ id: 'a', kind: 'created' }]), 400, 'invalid_payload'],
+    [
+      'a payload that fails the topic schema',
+      request([{ id: 'a', kind: 'created' }]),
+      400,
+      'invalid_payload',
+    ],
     ['a translator producing invalid data', request([item('a', 'broken')]), 400, 'untranslatable_payload'],
     ['a body over the limit', request(null, { raw: `[${'"x",'.repeat(600)}"x"]` }), 413, 'payload_too_large'],
   ])('answers %s with %i %s and publishes nothing', async (_name, req, status, code) => {
     const h = harness();
     const response = await h.send(req);
     expect(response.statusCode).toBe(status);
-    expect(JSON.parse(response.body ?? '')).toMatchObject({ error: code, message: expect.stringMatching(/\w+/) });
+    expect(JSON.parse(response.body ?? '')).toMatchObject({
+      error: code,
+      message: expect.stringMatching(/\w+/),
+    });
     expect((h.publisher as RecordingPublisher).events).toEqual([]);
   });
 
   it('checks the signature before the content type, so unauthenticated callers learn nothing', async () => {
-    const response = await harness().send(request([item('a')], { secret: 'nope', contentType: 'text/plain' }));
+    const response = await harness().send(
+      request([item('a')], { secret: 'nope', contentType: 'text/plain' }),
+    );
     expect(response.statusCode).toBe(401);
   });
 

@@ -60,10 +60,18 @@ describe('BusPublisher', () => {
       .on(PutEventsCommand)
       .resolvesOnce({
         FailedEntryCount: 1,
-        Entries: [{ EventId: 'e0' }, { ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }, { EventId: 'e2' }],
+        Entries: [
+          { EventId: 'e0' },
+          { ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' },
+          { EventId: 'e2' },
+        ],
       })
       .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
-    const result = await new BusPublisher({ busName: 'b', baseDelayMs: 1 }).publish([envelope(0), envelope(1), envelope(2)]);
+    const result = await new BusPublisher({ busName: 'b', baseDelayMs: 1 }).publish([
+      envelope(0),
+      envelope(1),
+      envelope(2),
+    ]);
     expect([...result.published].sort()).toEqual([0, 1, 2]);
     expect(result.failed.size).toBe(0);
     const retry = bus.commandCalls(PutEventsCommand)[1]?.args[0].input;
@@ -72,7 +80,9 @@ describe('BusPublisher', () => {
 
   it('reports entries still failing after all attempts', async () => {
     bus.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure' }] });
-    const result = await new BusPublisher({ busName: 'b', attempts: 3, baseDelayMs: 1 }).publish([envelope(0)]);
+    const result = await new BusPublisher({ busName: 'b', attempts: 3, baseDelayMs: 1 }).publish([
+      envelope(0),
+    ]);
     expect([...result.failed]).toEqual([0]);
     expect(bus.commandCalls(PutEventsCommand)).toHaveLength(3);
   });

@@ -30,7 +30,13 @@ export const email = (value: string): Identity => ({ type: 'email', value });
 export const phone = (value: string): Identity => ({ type: 'phone', value });
 export const external = (system: string, value: string): Identity => ({ type: 'external', system, value });
 
-export function upsert(connector: string, at: string, identities: Identity[], traits: Record<string, unknown>, id?: string): Envelope {
+export function upsert(
+  connector: string,
+  at: string,
+  identities: Identity[],
+  traits: Record<string, unknown>,
+  id?: string,
+): Envelope {
   return canonical('customer.upserted', {
     connector,
     at,

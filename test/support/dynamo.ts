@@ -3,7 +3,12 @@
  * AWS SDK against a real DynamoDB wire protocol.
  */
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient, type KeySchemaElement, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  type KeySchemaElement,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import type { TableDefinition } from '../../lib/topology.ts';
@@ -44,11 +49,17 @@ export async function startDynalite(): Promise<TestDynamo> {
         new CreateTableCommand({
           TableName: name,
           KeySchema: keySchema,
-          AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType })),
+          AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({
+            AttributeName,
+            AttributeType,
+          })),
           BillingMode: 'PAY_PER_REQUEST',
         }),
       );
-      await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.2 }, { TableName: name });
+      await waitUntilTableExists(
+        { client, maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.2 },
+        { TableName: name },
+      );
       return name;
     },
     async close() {

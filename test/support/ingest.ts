@@ -64,12 +64,18 @@ export function loadFixtureCases(root = new URL('../../connectors/', import.meta
     let files: string[];
     try {
       if (!statSync(dir).isDirectory()) continue;
-      files = readdirSync(dir).filter((file) => file.endsWith('.json')).sort();
+      files = readdirSync(dir)
+        .filter((file) => file.endsWith('.json'))
+        .sort();
     } catch {
       continue;
     }
     for (const file of files) {
-      cases.push({ connector, file, fixture: JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as WebhookFixture });
+      cases.push({
+        connector,
+        file,
+        fixture: JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as WebhookFixture,
+      });
     }
   }
   return cases;
@@ -85,7 +91,10 @@ export function fixtureRequest(fixture: WebhookFixture): WebhookRequest {
     path: request.path,
     rawQueryString: query,
     headers,
-    body: request.bodyBase64 !== undefined ? Buffer.from(request.bodyBase64, 'base64') : Buffer.from(request.body ?? '', 'utf8'),
+    body:
+      request.bodyBase64 !== undefined
+        ? Buffer.from(request.bodyBase64, 'base64')
+        : Buffer.from(request.body ?? '', 'utf8'),
     publicUrl: `${fixture.publicBaseUrl ?? 'https://hooks.example.com'}${request.path}${query ? `?${query}` : ''}`,
     receivedAt: new Date(fixture.now),
   };
@@ -127,6 +136,13 @@ export function pipelineHarness(
 
 /** The comparable part of a published envelope (id, receivedAt and correlationId are generated). */
 export function comparable(envelope: Envelope): Partial<Envelope> {
-  const { id: _id, correlationId: _correlation, receivedAt: _received, dataschema: _schema, time: _time, ...rest } = envelope;
+  const {
+    id: _id,
+    correlationId: _correlation,
+    receivedAt: _received,
+    dataschema: _schema,
+    time: _time,
+    ...rest
+  } = envelope;
   return rest;
 }

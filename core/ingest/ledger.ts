@@ -60,7 +60,10 @@ export class PowertoolsDeliveryLedger implements DeliveryLedger {
         outcome.set(key, 'reserved');
       } catch (error) {
         if (!(error instanceof IdempotencyItemAlreadyExistsError)) throw error;
-        const status = error.existingRecord?.getStatus();
+        // DynamoDB returns the existing record with the failed condition; stores that do not
+        // (dynalite) leave it out, so read it.
+        const record = error.existingRecord ?? (await this.#store.getRecord({ key }).catch(() => undefined));
+        const status = record?.getStatus();
         outcome.set(key, status === IdempotencyRecordStatus.COMPLETED ? 'completed' : 'in_progress');
       }
     });

@@ -1,0 +1,180 @@
+/**
+ * Zod schemas of the Shopify webhook payloads we translate. A webhook body is the REST Admin resource
+ * of its topic (field names from `@shopify/shopify-api` `rest/admin/2026-07/{customer,order,refund,
+ * transaction,abandoned_checkout}`). Lenient on purpose: unknown keys are kept, only what a translator
+ * needs is required, and Shopify's habit of sending `null` for absent values is accepted everywhere.
+ */
+import * as z from 'zod';
+
+/**
+ * A Shopify numeric id as a decimal string. The body parser (`json.ts`) leaves ids up to 2^53 as
+ * numbers and turns larger ones into digit strings, so both forms arrive here.
+ */
+export const ShopifyId = z
+  .union([z.number().int().nonnegative(), z.string().regex(/^\d{1,20}$/, 'a numeric id (unsigned 64-bit)')])
+  .transform((id) => String(id));
+
+/** A decimal amount: Shopify sends strings ("199.00"); a bare number is tolerated. */
+export const Decimal = z.union([
+  // Bounded so that an absurd amount is refused here, not echoed back from the money conversion.
+  z.string().regex(/^-?\d{1,15}(?:\.\d{1,12})?$/, 'a decimal amount such as "199.00"'),
+  z.number().gte(-1e15).lte(1e15),
+]);
+
+const CurrencyCode = z.string().regex(/^[A-Za-z]{3}$/, 'an ISO 4217 currency code');
+
+const text = z.string().nullish();
+
+/** `email_marketing_consent` / `sms_marketing_consent`: `state` is lower case in REST payloads. */
+export const MarketingConsent = z.looseObject({
+  state: text,
+  opt_in_level: text,
+  consent_updated_at: text,
+});
+
+export const MailingAddress = z.looseObject({
+  address1: text,
+  address2: text,
+  city: text,
+  province: text,
+  province_code: text,
+  zip: text,
+  country: text,
+  country_code: text,
+});
+export type MailingAddress = z.infer<typeof MailingAddress>;
+
+/** customers/create, customers/update. */
+export const Customer = z.looseObject({
+  id: ShopifyId,
+  email: text,
+  first_name: text,
+  last_name: text,
+  phone: text,
+  /** A comma-separated string in REST payloads. Dropped from customer payloads from API 2025-01. */
+  tags: z.union([z.string(), z.array(z.string())]).nullish(),
+  default_address: MailingAddress.nullish(),
+  /** Dropped from customer payloads from API 2025-01 (own topics since). */
+  email_marketing_consent: MarketingConsent.nullish(),
+  sms_marketing_consent: MarketingConsent.nullish(),
+  created_at: text,
+  updated_at: text,
+});
+export type Customer = z.infer<typeof Customer>;
+
+/** customers/delete: little more than the id. */
+export const DeletedCustomer = z.looseObject({ id: ShopifyId, updated_at: text });
+export type DeletedCustomer = z.infer<typeof DeletedCustomer>;
+
+/** The buyer as embedded in orders and checkouts. */
+const Buyer = z.looseObject({ id: ShopifyId.nullish(), email: text, phone: text });
+
+/** A line of an order or checkout. Checkout line ids are string keys, so `id` is not read. */
+export const LineItem = z.looseObject({
+  product_id: ShopifyId.nullish(),
+  variant_id: ShopifyId.nullish(),
+  sku: text,
+  title: text,
+  quantity: z.number().int(),
+  price: Decimal.nullish(),
+});
+export type LineItem = z.infer<typeof LineItem>;
+
+/** orders/create, orders/paid, orders/cancelled: one Order shape. Amounts are in `currency` (shop). */
+export const Order = z.looseObject({
+  id: ShopifyId,
+  name: text,
+  email: text,
+  phone: text,
+  currency: CurrencyCode,
+  total_price: Decimal,
+  subtotal_price: Decimal.nullish(),
+  total_tax: Decimal.nullish(),
+  financial_status: text,
+  source_name: text,
+  cancel_reason: text,
+  cancelled_at: text,
+  created_at: text,
+  processed_at: text,
+  updated_at: text,
+  customer: Buyer.nullish(),
+  line_items: z.array(LineItem).nullish(),
+});
+export type Order = z.infer<typeof Order>;
+
+/** `*_set` money: the amount in the shop's and in the buyer's (presentment) currency. */
+const MoneyBag = z.looseObject({
+  shop_money: z.looseObject({ amount: Decimal.nullish(), currency_code: text }).nullish(),
+});
+
+export const Transaction = z.looseObject({
+  id: ShopifyId.nullish(),
+  kind: text,
+  status: text,
+  amount: Decimal.nullish(),
+  currency: text,
+});
+export type Transaction = z.infer<typeof Transaction>;
+
+/** refunds/create. Carries no customer: the order id is the link. */
+export const Refund = z.looseObject({
+  id: ShopifyId,
+  order_id: ShopifyId,
+  note: text,
+  created_at: text,
+  processed_at: text,
+  transactions: z.array(Transaction).nullish(),
+  refund_line_items: z.array(z.looseObject({ subtotal_set: MoneyBag.nullish() })).nullish(),
+  order_adjustments: z.array(z.looseObject({ amount_set: MoneyBag.nullish() })).nullish(),
+});
+export type Refund = z.infer<typeof Refund>;
+
+/** checkouts/create, checkouts/update (the abandoned-checkout resource). */
+export const Checkout = z.looseObject({
+  id: ShopifyId,
+  email: text,
+  phone: text,
+  currency: CurrencyCode,
+  total_price: Decimal,
+  abandoned_checkout_url: text,
+  completed_at: text,
+  created_at: text,
+  updated_at: text,
+  customer: Buyer.nullish(),
+  line_items: z.array(LineItem).nullish(),
+});
+export type Checkout = z.infer<typeof Checkout>;
+
+/**
+ * customers_email_marketing_consent/update: `{ customer_id, email_address, email_marketing_consent }`
+ * (shopify.dev webhook reference). `id` is accepted too in case a version names it that way.
+ */
+export const EmailConsentUpdate = z
+  .looseObject({
+    customer_id: ShopifyId.nullish(),
+    id: ShopifyId.nullish(),
+    email_address: text,
+    email_marketing_consent: MarketingConsent,
+  })
+  .refine((payload) => payload.customer_id != null || payload.id != null, {
+    message: 'customer_id is required',
+    path: ['customer_id'],
+  });
+export type EmailConsentUpdate = z.infer<typeof EmailConsentUpdate>;
+
+/**
+ * customers_marketing_consent/update (SMS): `{ id, phone, sms_marketing_consent }`. Unlike the email
+ * topic the customer id is `id`; `customer_id` is accepted too (not confirmed by a primary source).
+ */
+export const SmsConsentUpdate = z
+  .looseObject({
+    id: ShopifyId.nullish(),
+    customer_id: ShopifyId.nullish(),
+    phone: text,
+    sms_marketing_consent: MarketingConsent,
+  })
+  .refine((payload) => payload.id != null || payload.customer_id != null, {
+    message: 'id is required',
+    path: ['id'],
+  });
+export type SmsConsentUpdate = z.infer<typeof SmsConsentUpdate>;

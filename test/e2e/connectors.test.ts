@@ -15,7 +15,9 @@ function pick(connector: string, file?: string): WebhookFixture {
   const found = loadFixtureCases().find(
     (c) =>
       c.connector === connector &&
-      (file ? c.file === file : c.fixture.expect.status === 200 && (c.fixture.expect.events?.length ?? 0) > 0),
+      (file
+        ? c.file === file
+        : c.fixture.expect.status === 200 && (c.fixture.expect.events?.length ?? 0) > 0),
   );
   if (!found) throw new Error(`no fixture for ${connector}`);
   return found.fixture;
@@ -56,15 +58,20 @@ interface ArchivedEvent {
 }
 
 describe('End to end: signed deliveries through the local hub', () => {
-  it.each(deliveries)('$connector: published once, even when posted twice', async ({ connector, fixture }) => {
-    const first = await post(fixture);
-    expect(first.status, await first.clone().text()).toBe(200);
-    const second = await post(fixture);
-    expect(second.status).toBe(200);
+  it.each(deliveries)(
+    '$connector: published once, even when posted twice',
+    async ({ connector, fixture }) => {
+      const first = await post(fixture);
+      expect(first.status, await first.clone().text()).toBe(200);
+      const second = await post(fixture);
+      expect(second.status).toBe(200);
 
-    const response = await fetch(`${hub.url}/local/events?limit=1000`);
-    const body = (await response.json()) as { events: ArchivedEvent[] };
-    const mine = body.events.filter((item) => item.event.source === `omnihub.${connector}`);
-    expect(mine.map((item) => item.event['detail-type'])).toEqual(fixture.expect.events?.map((e) => e.type));
-  });
+      const response = await fetch(`${hub.url}/local/events?limit=1000`);
+      const body = (await response.json()) as { events: ArchivedEvent[] };
+      const mine = body.events.filter((item) => item.event.source === `omnihub.${connector}`);
+      expect(mine.map((item) => item.event['detail-type'])).toEqual(
+        fixture.expect.events?.map((e) => e.type),
+      );
+    },
+  );
 });

@@ -3,12 +3,12 @@ import { Signature } from '@hubspot/api-client';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SignatureError } from '../../core/errors.ts';
+import { quoteUnsafeIntegers } from '../../core/ingest/body.ts';
 import { pipelineHarness } from '../../test/support/ingest.ts';
 import type { WebhookRequest } from '../contract.ts';
 import {
   consentOfProperty,
   parseHubSpotBatch,
-  quoteUnsafeIntegers,
   toCustomerChanged,
   toCustomersMerged,
   traitsOfProperty,

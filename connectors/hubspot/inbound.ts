@@ -9,7 +9,7 @@ import type * as z from 'zod';
 import { ValidationError } from '../../core/errors.ts';
 import type { Address, EventData, Traits } from '../../core/events/catalog.ts';
 import { identitiesOf, normalizeEmail, normalizePhone } from '../../core/identity/identity.ts';
-import { parseJson } from '../../core/ingest/body.ts';
+import { parseJsonKeepingLargeIntegers } from '../../core/ingest/body.ts';
 import type { CanonicalEventDraft, Delivery, WebhookRequest } from '../contract.ts';
 import { draft, topic } from '../contract.ts';
 import { ContactEvent, ContactMerge, ContactPropertyChange, EventEnvelope } from './schema.ts';
@@ -24,40 +24,6 @@ type Consent = NonNullable<EventData<'customer.upserted'>['consent']>;
 // ---------------------------------------------------------------------------------------------------
 // Parsing the batch
 
-/**
- * Quotes integer literals a JS number cannot hold exactly (HubSpot ids are 64-bit longs), so that
- * `JSON.parse` keeps their digits instead of rounding them into another id. Strings are skipped
- * whole; only bare integer tokens are touched, and only when the body has 16+ digits in a row.
- * One linear pass, whatever the input (it runs on verified bodies, but must not be a slow path).
- */
-export function quoteUnsafeIntegers(json: string): string {
-  if (!/\d{16}/.test(json)) return json;
-  let out = '';
-  let copied = 0;
-  let i = 0;
-  while (i < json.length) {
-    const char = json[i];
-    if (char === '"') {
-      // Skip the string, escapes included; an unterminated one runs to the end (JSON.parse rejects it).
-      i++;
-      while (i < json.length && json[i] !== '"') i += json[i] === '\\' ? 2 : 1;
-      i++;
-    } else if (char === '-' || (char !== undefined && char >= '0' && char <= '9')) {
-      const start = i;
-      i++;
-      while (i < json.length && /[0-9.eE+-]/.test(json[i] ?? '')) i++;
-      const token = json.slice(start, i);
-      if (/^-?\d+$/.test(token) && !Number.isSafeInteger(Number(token))) {
-        out += `${json.slice(copied, start)}"${token}"`;
-        copied = i;
-      }
-    } else {
-      i++;
-    }
-  }
-  return copied === 0 ? json : out + json.slice(copied);
-}
-
 function describeJson(value: unknown): string {
   if (value === null) return 'null';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
@@ -69,9 +35,8 @@ function describeJson(value: unknown): string {
  * `subscriptionType` (HubSpot does not retry a 400, so this is for bodies that can never succeed).
  */
 export function parseHubSpotBatch(request: WebhookRequest): Delivery[] {
-  const text = request.body.toString('utf8');
-  const exact = quoteUnsafeIntegers(text);
-  const body = parseJson(exact === text ? request.body : Buffer.from(exact, 'utf8'));
+  // Ids beyond 2^53 keep their exact digits (as strings).
+  const body = parseJsonKeepingLargeIntegers(request.body);
   if (!Array.isArray(body)) {
     throw new ValidationError(
       `a HubSpot webhook body is a JSON array of events, got ${describeJson(body)}`,

@@ -12,6 +12,7 @@ import {
   normalizeEmail,
   normalizePhone,
 } from '../../core/identity/identity.ts';
+import { parseJsonKeepingLargeIntegers } from '../../core/ingest/body.ts';
 import { type Money, money } from '../../core/money.ts';
 import type {
   CanonicalEventDraft,
@@ -21,7 +22,6 @@ import type {
   WebhookRequest,
 } from '../contract.ts';
 import { draft, topic } from '../contract.ts';
-import { parseJsonKeepingLargeIntegers } from './json.ts';
 import {
   Checkout,
   Customer,

@@ -7,7 +7,7 @@
 import * as z from 'zod';
 
 /**
- * A Shopify numeric id as a decimal string. The body parser (`json.ts`) leaves ids up to 2^53 as
+ * A Shopify numeric id as a decimal string. The body parser (`parseJsonKeepingLargeIntegers` in `core/ingest/body.ts`) leaves ids up to 2^53 as
  * numbers and turns larger ones into digit strings, so both forms arrive here.
  */
 export const ShopifyId = z

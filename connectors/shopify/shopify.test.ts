@@ -10,6 +10,7 @@ import { ApiVersion, LogSeverity, shopifyApi } from '@shopify/shopify-api';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SignatureError, ValidationError } from '../../core/errors.ts';
+import { parseJsonKeepingLargeIntegers, quoteUnsafeIntegers } from '../../core/ingest/body.ts';
 import { comparable, pipelineHarness, type WebhookFixture } from '../../test/support/ingest.ts';
 import type { TranslateContext, WebhookRequest } from '../contract.ts';
 import {
@@ -22,7 +23,6 @@ import {
   toCustomerUpserted,
 } from './inbound.ts';
 import shopify from './index.ts';
-import { parseJsonKeepingLargeIntegers, quoteUnsafeIntegers } from './json.ts';
 import { Customer, type MailingAddress, Refund } from './schema.ts';
 import { verifyShopifyWebhook } from './verify.ts';
 

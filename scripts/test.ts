@@ -29,7 +29,6 @@ interface JsonReport {
   numFailedTests?: number;
   numPendingTests?: number;
   numTodoTests?: number;
-  numTotalTestSuites?: number;
   testResults?: Array<{ status?: string; assertionResults?: unknown[] }>;
 }
 

@@ -66,3 +66,19 @@ export function identityKey(identity: Identity): string {
     ? `ext:${identity.system}:${identity.value}`
     : `${identity.type}:${identity.value}`;
 }
+
+/** The inverse of {@link identityKey}, for many keys; keys of no known form are skipped. */
+export function identitiesFromKeys(keys: readonly string[]): Identity[] {
+  return keys.flatMap((key): Identity[] => {
+    if (key.startsWith('email:')) return [{ type: 'email', value: key.slice(6) }];
+    if (key.startsWith('phone:')) return [{ type: 'phone', value: key.slice(6) }];
+    if (key.startsWith('ext:')) {
+      const rest = key.slice(4);
+      const colon = rest.indexOf(':');
+      return colon > 0
+        ? [{ type: 'external', system: rest.slice(0, colon), value: rest.slice(colon + 1) }]
+        : [];
+    }
+    return [];
+  });
+}

@@ -279,8 +279,7 @@ export function createIngestPipeline(
         }
       );
     } catch (error) {
-      if (error instanceof ClientError) reject(error.code);
-      else if (error instanceof RetryableError) reject(error.code);
+      if (error instanceof ClientError || error instanceof RetryableError) reject(error.code);
       throw error;
     }
   };

@@ -14,9 +14,9 @@
 import { createHash } from 'node:crypto';
 import { RetryableError } from '../errors.ts';
 import { dataSchemaUri } from '../events/catalog.ts';
-import type { Envelope } from '../events/envelope.ts';
+import { deterministicEventId, type Envelope } from '../events/envelope.ts';
 import type { Identity } from '../identity/identity.ts';
-import { identityKey } from '../identity/identity.ts';
+import { identitiesFromKeys, identityKey } from '../identity/identity.ts';
 import type { EventPublisher } from '../ingest/publisher.ts';
 import {
   changedPaths,
@@ -160,11 +160,17 @@ export class ProfileWriter {
       summary: summarize(event),
     });
     if (Object.keys(changes).length > 0) {
-      await this.#announce('profile.updated', current.profileId, event, identitiesOf(content.identities), {
-        profileId: current.profileId,
-        changes,
-        causedBy: { eventId: event.id, connector: event.origin.connector },
-      });
+      await this.#announce(
+        'profile.updated',
+        current.profileId,
+        event,
+        identitiesFromKeys(content.identities),
+        {
+          profileId: current.profileId,
+          changes,
+          causedBy: { eventId: event.id, connector: event.origin.connector },
+        },
+      );
     }
     return { profileId: current.profileId, changed, merged };
   }
@@ -253,7 +259,7 @@ export class ProfileWriter {
           'profile.merged',
           survivorId,
           { id: record.eventId },
-          identitiesOf(loser.identities),
+          identitiesFromKeys(loser.identities),
           {
             survivor: survivorId,
             merged: loser.profileId,
@@ -297,11 +303,17 @@ export class ProfileWriter {
         summary: { system: data.system },
       });
       if (content !== profile) {
-        await this.#announce('profile.updated', profile.profileId, event, identitiesOf(content.identities), {
-          profileId: profile.profileId,
-          changes: { identities: content.identities },
-          causedBy: { eventId: event.id, connector: event.origin.connector },
-        });
+        await this.#announce(
+          'profile.updated',
+          profile.profileId,
+          event,
+          identitiesFromKeys(content.identities),
+          {
+            profileId: profile.profileId,
+            changes: { identities: content.identities },
+            causedBy: { eventId: event.id, connector: event.origin.connector },
+          },
+        );
       }
       return { profileId: profile.profileId, changed: content !== profile, merged: [] };
     }
@@ -363,7 +375,7 @@ export class ProfileWriter {
     if (!this.publisher) return;
     const at = this.now().toISOString();
     const envelope: Envelope = {
-      id: shortHashId(type, profileId, cause.id),
+      id: deterministicEventId(type, profileId, cause.id),
       type,
       source: 'omnihub.profiles',
       subject: profileId,
@@ -380,27 +392,6 @@ export class ProfileWriter {
     const result = await this.publisher.publish([envelope]);
     if (result.failed.size > 0) throw new RetryableError(`could not publish ${type}`, 503, 'bus_unavailable');
   }
-}
-
-function shortHashId(...parts: string[]): string {
-  const hex = createHash('sha256').update(parts.join('\u0000')).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
-/** Identity keys back to identities (for events that announce profile changes). */
-export function identitiesOf(keys: readonly string[]): Identity[] {
-  return keys.flatMap((key): Identity[] => {
-    if (key.startsWith('email:')) return [{ type: 'email', value: key.slice(6) }];
-    if (key.startsWith('phone:')) return [{ type: 'phone', value: key.slice(6) }];
-    if (key.startsWith('ext:')) {
-      const rest = key.slice(4);
-      const colon = rest.indexOf(':');
-      return colon > 0
-        ? [{ type: 'external', system: rest.slice(0, colon), value: rest.slice(colon + 1) }]
-        : [];
-    }
-    return [];
-  });
 }
 
 /** A compact copy of the event for the timeline: no line items, no message text. */

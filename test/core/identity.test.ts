@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { identitiesOf, identityKey, normalizeEmail, normalizePhone } from '../../core/identity/identity.ts';
+import {
+  identitiesFromKeys,
+  identitiesOf,
+  identityKey,
+  normalizeEmail,
+  normalizePhone,
+} from '../../core/identity/identity.ts';
 
 describe('Identity normalisation', () => {
   it.each([
@@ -28,5 +34,6 @@ describe('Identity normalisation', () => {
       external: [['shopify', 7064n]],
     });
     expect(identities.map(identityKey)).toEqual(['email:a@b.co', 'phone:+16135551212', 'ext:shopify:7064']);
+    expect(identitiesFromKeys(identities.map(identityKey))).toEqual(identities);
   });
 });

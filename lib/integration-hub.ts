@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ArnFormat, Duration, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -22,6 +23,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE_PREFIX } from '../core/events/envelope.ts';
 import {
+  type ApiFunctionDefinition,
   type AttributeType,
   type ConsumerDefinition,
   DEFAULTS,
@@ -30,6 +32,7 @@ import {
   type FunctionAccess,
   type FunctionDefinition,
   type IngestRoute,
+  retentionOf,
   type TableDefinition,
   type Topology,
   visibilityTimeoutOf,
@@ -187,11 +190,11 @@ export class IntegrationHub extends Construct {
   public readonly archive: events.Archive;
   /** Tables by topology table id. */
   public readonly tables: Readonly<Record<string, dynamodb.Table>>;
-  /** The webhook API. */
+  /** The HTTP API: public webhook routes and the IAM-authorized `/profiles` routes. */
   public readonly api: apigwv2.HttpApi;
   /** Base URL vendors post to (no trailing slash). */
   public readonly publicUrl: string;
-  /** Functions by connector id (ingest) and consumer id (consumers). */
+  /** Functions by connector id (ingest), consumer id (consumers) and API function id. */
   public readonly functions: Readonly<Record<string, NodejsFunction>>;
   /** Connector secrets by connector id. */
   public readonly secrets: Readonly<Record<string, secretsmanager.Secret>>;
@@ -273,7 +276,7 @@ export class IntegrationHub extends Construct {
     const accessLogs = this.createLogGroup(this, 'ApiAccessLogs');
     this.api = new apigwv2.HttpApi(this, 'Api', {
       apiName: `${busName}-webhooks`,
-      description: 'Vendor webhooks: POST /webhooks/<connector>.',
+      description: 'Omnihub: vendor webhooks (POST /webhooks/<connector>) and the profile API (IAM).',
       createDefaultStage: false,
     });
     this.api.addStage('DefaultStage', {
@@ -323,6 +326,11 @@ export class IntegrationHub extends Construct {
       deadLetterQueues[consumer.id] = built.deadLetterQueue;
       targetDeadLetterQueues[consumer.id] = built.targetDeadLetterQueue;
       rules[consumer.id] = built.rule;
+    }
+
+    const apiScope = new Construct(this, 'ApiFunctions');
+    for (const api of this.topology.api) {
+      functions[api.id] = this.createApiFunction(new Construct(apiScope, api.id), api);
     }
 
     this.functions = functions;
@@ -503,6 +511,25 @@ export class IntegrationHub extends Construct {
     return { fn, secret };
   }
 
+  /** A function behind routes of the hub's own API, each route IAM-authorized (SigV4). */
+  private createApiFunction(scope: Construct, api: ApiFunctionDefinition): NodejsFunction {
+    const fn = this.createFunction(scope, api.description, api);
+    this.grantAccess(fn, api);
+    const integration = new HttpLambdaIntegration(`${api.id}-integration`, fn, {
+      payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
+    });
+    const authorizer = new HttpIamAuthorizer();
+    for (const route of api.routes) {
+      new apigwv2.HttpRoute(scope, `${route.method}${route.path.replace(/[^A-Za-z0-9]+/g, '-')}`, {
+        httpApi: this.api,
+        routeKey: apigwv2.HttpRouteKey.with(route.path, apigwv2.HttpMethod[route.method]),
+        integration,
+        authorizer,
+      });
+    }
+    return fn;
+  }
+
   private createConsumer(scope: Construct, consumer: ConsumerDefinition, retry: Required<DeliveryRetry>) {
     const timeoutSeconds = consumer.timeoutSeconds ?? DEFAULTS.timeoutSeconds;
     const visibilityTimeoutSeconds = visibilityTimeoutOf(consumer);
@@ -517,7 +544,7 @@ export class IntegrationHub extends Construct {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: this.key,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.seconds(DEFAULTS.deadLetterRetentionSeconds),
       removalPolicy: this.removalPolicy,
     });
     const queue = new sqs.Queue(scope, 'Queue', {
@@ -525,6 +552,7 @@ export class IntegrationHub extends Construct {
       encryptionMasterKey: this.key,
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(visibilityTimeoutSeconds),
+      retentionPeriod: Duration.seconds(retentionOf(consumer)),
       deadLetterQueue: {
         queue: deadLetterQueue,
         maxReceiveCount: consumer.queue?.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
@@ -534,7 +562,7 @@ export class IntegrationHub extends Construct {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: this.key,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.seconds(DEFAULTS.deadLetterRetentionSeconds),
       removalPolicy: this.removalPolicy,
     });
     Validations.of(targetDeadLetterQueue).acknowledge({
@@ -680,10 +708,11 @@ function assertUniqueIds(topology: Topology): void {
   for (const id of [
     ...topology.ingest.map((route) => route.connector.id),
     ...topology.consumers.map((c) => c.id),
+    ...topology.api.map((api) => api.id),
   ]) {
     if (seen.has(id)) {
       throw new TopologyError(
-        `Function id '${id}' is used twice (connector and consumer ids must be unique).`,
+        `Function id '${id}' is used twice (connector, consumer and API function ids must be unique).`,
       );
     }
     seen.add(id);

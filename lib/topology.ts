@@ -56,6 +56,8 @@ export interface FunctionDefinition extends FunctionAccess {
 export type EventPattern = Readonly<Record<string, unknown>>;
 
 export interface QueueDefinition {
+  /** How long an unconsumed message is kept. @default 4 days (SQS's default) */
+  readonly retentionSeconds?: number;
   /** @default 6 × the consumer's timeout (AWS's advice for SQS event sources) */
   readonly visibilityTimeoutSeconds?: number;
   /** Receives before a message moves to the DLQ. @default 5 */
@@ -75,6 +77,22 @@ export interface ConsumerDefinition extends FunctionDefinition {
   readonly queue?: QueueDefinition;
 }
 
+/** A route of the hub's own HTTP API, in API Gateway route-key syntax (`{name}` path parameters). */
+export interface ApiRoute {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly path: string;
+}
+
+/**
+ * A function behind routes of the hub's own API (not webhooks): IAM (SigV4) authorization in AWS;
+ * locally the hub serves them on its loopback listener without authorization.
+ */
+export interface ApiFunctionDefinition extends FunctionDefinition {
+  readonly id: string;
+  readonly description: string;
+  readonly routes: readonly ApiRoute[];
+}
+
 /** `POST /webhooks/<connector>` -> the connector's ingest function. */
 export interface IngestRoute extends FunctionDefinition {
   readonly connector: ConnectorDefinition;
@@ -87,6 +105,7 @@ export interface Topology {
   readonly tables: readonly TableDefinition[];
   readonly ingest: readonly IngestRoute[];
   readonly consumers: readonly ConsumerDefinition[];
+  readonly api: readonly ApiFunctionDefinition[];
 }
 
 export const idempotencyTable: TableDefinition = {
@@ -114,6 +133,10 @@ export const DEFAULTS = {
   maxReceiveCount: 5,
   batchSize: 10,
   maxBatchingWindowSeconds: 1,
+  /** SQS's default retention for consumer queues. */
+  queueRetentionSeconds: 4 * 86_400,
+  /** 14 days, SQS's maximum: dead letters must outlive the source queue's retention. */
+  deadLetterRetentionSeconds: 14 * 86_400,
 } as const;
 
 export function ingestRoute(connector: ConnectorDefinition): IngestRoute {
@@ -125,6 +148,11 @@ export function ingestRoute(connector: ConnectorDefinition): IngestRoute {
     tables: { [idempotencyTable.id]: 'readwrite' },
     publishes: true,
   };
+}
+
+/** How long a consumer's queue keeps a message. */
+export function retentionOf(consumer: ConsumerDefinition): number {
+  return consumer.queue?.retentionSeconds ?? DEFAULTS.queueRetentionSeconds;
 }
 
 /** The queue's visibility timeout, from the consumer's own timeout when not given. */
@@ -150,6 +178,28 @@ export const topology: Topology = {
       publishes: true,
       timeoutSeconds: 30,
       queue: { batchSize: 10, maxReceiveCount: 5 },
+    },
+  ],
+  api: [
+    {
+      id: 'profile-api',
+      description: 'Profile API (read): a profile by id or identity, and its timeline.',
+      entry: 'functions/profile-api.ts',
+      tables: { [profileTable.id]: 'read' },
+      routes: [
+        { method: 'GET', path: '/profiles' },
+        { method: 'GET', path: '/profiles/{profileId}' },
+        { method: 'GET', path: '/profiles/{profileId}/events' },
+      ],
+    },
+    {
+      id: 'profile-erasure',
+      description: 'Profile API (erasure): deletes a person and announces profile.erased.',
+      entry: 'functions/profile-api.ts',
+      tables: { [profileTable.id]: 'readwrite' },
+      publishes: true,
+      timeoutSeconds: 30,
+      routes: [{ method: 'DELETE', path: '/profiles/{profileId}' }],
     },
   ],
 };

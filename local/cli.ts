@@ -32,6 +32,13 @@ export function describeHub(health: HubHealth, topology: Topology): string {
   );
   lines.push('  routes:');
   for (const route of topology.ingest) lines.push(`    ${route.method} ${route.path}  -> ${route.entry}`);
+  for (const api of topology.api) {
+    for (const route of api.routes) {
+      lines.push(
+        `    ${route.method.padEnd(4)} ${route.path}  -> ${api.entry} (${api.id}; IAM-authorized in AWS)`,
+      );
+    }
+  }
   lines.push('    GET  /health');
   lines.push('    GET  /local/events?type=&since=&limit=');
   lines.push('    POST /  (X-Amz-Target: AWSEvents.* and AmazonSQS.*)');

@@ -1,7 +1,7 @@
 /**
  * The hub's single HTTP listener. Requests carrying `X-Amz-Target` are AWS API calls (EventBridge,
- * SQS); everything else is the API Gateway side: the topology's ingest routes, `GET /health` and
- * `GET /local/events`.
+ * SQS); everything else is the API Gateway side: the topology's webhook and API routes (route keys
+ * with `{name}` path parameters, matched as API Gateway does), `GET /health` and `GET /local/events`.
  *
  * Answers of the hub itself (404, 405, 413, 500, ...) are JSON `{"error": code, "message": ...}` and
  * never carry a stack trace. Where API Gateway answers differently, the hub follows the project's
@@ -33,16 +33,52 @@ import type { LocalFunction } from './lambda/local-function.ts';
 import { describeError, type HubLogger } from './log.ts';
 import type { SqsApi } from './sqs/api.ts';
 
-/** An ingest route bound to its function. */
-export interface IngestBinding {
+/** A route (webhook or API) bound to its function. */
+export interface RouteBinding {
   readonly method: string;
+  /** API Gateway route path: literal segments and `{name}` parameters, e.g. `/profiles/{profileId}`. */
   readonly path: string;
-  readonly connectorId: string;
+  /** The connector (webhook routes) or API function id it serves. */
+  readonly target: string;
   readonly function: LocalFunction;
 }
 
+interface CompiledRoute {
+  readonly binding: RouteBinding;
+  readonly pattern: RegExp;
+  readonly parameters: readonly string[];
+  /** Literal segments count more: API Gateway prefers `/a/b` over `/a/{x}`. */
+  readonly specificity: number;
+}
+
+function compileRoute(binding: RouteBinding): CompiledRoute {
+  const parameters: string[] = [];
+  let specificity = 0;
+  const source = binding.path
+    .split('/')
+    .map((segment) => {
+      const parameter = /^\{([A-Za-z0-9_]+)\}$/.exec(segment);
+      if (parameter?.[1]) {
+        parameters.push(parameter[1]);
+        return '([^/]+)';
+      }
+      specificity++;
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
+  return { binding, pattern: new RegExp(`^${source}$`), parameters, specificity };
+}
+
+function decodePathParameter(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
 export interface HubHttpServerOptions {
-  readonly ingest: readonly IngestBinding[];
+  readonly routes: readonly RouteBinding[];
   readonly eventBridge: EventBridgeApi;
   readonly sqs: SqsApi;
   readonly archive: EventArchive;
@@ -106,14 +142,14 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
 /** The HTTP server of the hub. */
 export class HubHttpServer {
   private readonly server: Server;
-  private readonly routes = new Map<string, IngestBinding>();
-  private webhooksInFlight = 0;
-  private readonly webhookDone = new ChangeNotifier();
-  private acceptingWebhooks = true;
+  private readonly routes: readonly CompiledRoute[];
+  private routeRequestsInFlight = 0;
+  private readonly routeRequestDone = new ChangeNotifier();
+  private acceptingRouteRequests = true;
   private port = 0;
 
   constructor(private readonly options: HubHttpServerOptions) {
-    for (const binding of options.ingest) this.routes.set(binding.path, binding);
+    this.routes = options.routes.map(compileRoute).sort((a, b) => b.specificity - a.specificity);
     this.server = createServer((request, response) => {
       this.dispatch(request, response).catch((error: unknown) => {
         options.log.error(
@@ -139,14 +175,14 @@ export class HubHttpServer {
     return this.port;
   }
 
-  /** New webhooks get 503 from now on; AWS API calls (from handlers still running) keep working. */
-  stopAcceptingWebhooks(): void {
-    this.acceptingWebhooks = false;
+  /** New route requests (webhooks, API) get 503 from now on; AWS API calls (from handlers still running) keep working. */
+  stopAcceptingRouteRequests(): void {
+    this.acceptingRouteRequests = false;
   }
 
-  /** Resolves when no webhook request is being handled. */
-  async webhooksFinished(): Promise<void> {
-    while (this.webhooksInFlight > 0) await this.webhookDone.wait(1000);
+  /** Resolves when no route request is being handled. */
+  async routeRequestsFinished(): Promise<void> {
+    while (this.routeRequestsInFlight > 0) await this.routeRequestDone.wait(1000);
   }
 
   /** Stops listening and closes every connection. */
@@ -178,13 +214,23 @@ export class HubHttpServer {
       this.handleEventsQuery(rawQueryString, response);
       return;
     }
-    const binding = this.routes.get(rawPath);
-    if (!binding) {
+    const matching = this.routes
+      .map((route) => ({ route, match: route.pattern.exec(rawPath) }))
+      .filter((candidate) => candidate.match !== null);
+    if (matching.length === 0) {
       writeError(response, 404, 'not_found', `No route for ${request.method} ${rawPath}.`);
       return;
     }
-    if (request.method !== binding.method) return this.methodNotAllowed(response, rawPath, binding.method);
-    await this.handleWebhook(binding, request, response, rawPath, rawQueryString);
+    const chosen = matching.find((candidate) => candidate.route.binding.method === request.method);
+    if (!chosen?.match) {
+      const allowed = [...new Set(matching.map((candidate) => candidate.route.binding.method))].join(', ');
+      return this.methodNotAllowed(response, rawPath, allowed);
+    }
+    const pathParameters: Record<string, string> = {};
+    chosen.route.parameters.forEach((name, index) => {
+      pathParameters[name] = decodePathParameter(chosen.match?.[index + 1] ?? '');
+    });
+    await this.handleRoute(chosen.route.binding, pathParameters, request, response, rawPath, rawQueryString);
   }
 
   private methodNotAllowed(response: ServerResponse, path: string, allowed: string): void {
@@ -264,18 +310,19 @@ export class HubHttpServer {
     writeJson(response, 200, { events, count: events.length, truncated });
   }
 
-  private async handleWebhook(
-    binding: IngestBinding,
+  private async handleRoute(
+    binding: RouteBinding,
+    pathParameters: Readonly<Record<string, string>>,
     request: IncomingMessage,
     response: ServerResponse,
     rawPath: string,
     rawQueryString: string,
   ): Promise<void> {
-    if (!this.acceptingWebhooks) {
+    if (!this.acceptingRouteRequests) {
       writeError(response, 503, 'unavailable', 'The local hub is shutting down.', { connection: 'close' });
       return;
     }
-    this.webhooksInFlight += 1;
+    this.routeRequestsInFlight += 1;
     const started = Date.now();
     try {
       let body: Buffer;
@@ -305,11 +352,15 @@ export class HubHttpServer {
         receivedAt: new Date(),
       };
       const requestId = newApiGatewayRequestId();
-      const event = toHttpApiEvent(received, binding, {
-        accountId: this.options.accountId,
-        requestId,
-        port: this.port,
-      });
+      const event = toHttpApiEvent(
+        received,
+        { ...binding, pathParameters },
+        {
+          accountId: this.options.accountId,
+          requestId,
+          port: this.port,
+        },
+      );
       if (Buffer.byteLength(JSON.stringify(event)) > MAX_INVOCATION_PAYLOAD_BYTES) {
         writeError(
           response,
@@ -351,8 +402,8 @@ export class HubHttpServer {
         `${binding.method} ${rawPath} -> ${result.statusCode} in ${Date.now() - started} ms`,
       );
     } finally {
-      this.webhooksInFlight -= 1;
-      this.webhookDone.notify();
+      this.routeRequestsInFlight -= 1;
+      this.routeRequestDone.notify();
     }
   }
 }

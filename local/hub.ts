@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 import {
   DEFAULTS,
   ENV,
+  type FunctionDefinition,
   topology as repositoryTopology,
+  retentionOf,
   type Topology,
   visibilityTimeoutOf,
 } from '../lib/topology.ts';
@@ -23,7 +25,7 @@ import { EventBridgeApi } from './eventbridge/api.ts';
 import { EventArchive } from './eventbridge/archive.ts';
 import { type BusRule, LocalEventBus } from './eventbridge/bus.ts';
 import { compileEventPattern } from './eventbridge/pattern.ts';
-import { HubHttpServer, type IngestBinding } from './http-server.ts';
+import { HubHttpServer, type RouteBinding } from './http-server.ts';
 import { HubEnvironment, isEnvSet } from './hub-environment.ts';
 import { LocalFunction, type LocalFunctionEnvironment } from './lambda/local-function.ts';
 import { describeError, HubLogger, type LogSink } from './log.ts';
@@ -38,8 +40,6 @@ const DEFAULT_ACCOUNT_ID = '000000000000';
 const DEFAULT_REGION = 'us-east-1';
 /** SQS's default visibility timeout, for the dead-letter queues nobody consumes. */
 const DEAD_LETTER_VISIBILITY_TIMEOUT_SECONDS = 30;
-/** 14 days, SQS's maximum: dead letters must outlive the source queue's 4-day retention. */
-const DEAD_LETTER_RETENTION_SECONDS = 1_209_600;
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
 export interface LocalHubOptions {
@@ -94,7 +94,13 @@ export interface HubHealth {
   /** The endpoints in effect for the handlers' SDK clients (the hub's, unless the user set others). */
   readonly endpoints: { readonly eventBridge: string; readonly sqs: string; readonly dynamoDb: string };
   readonly dataDir: string;
-  readonly routes: readonly { readonly method: string; readonly path: string; readonly connector: string }[];
+  /** Webhook routes (target: the connector) and API routes (target: the API function). */
+  readonly routes: readonly {
+    readonly kind: 'webhook' | 'api';
+    readonly method: string;
+    readonly path: string;
+    readonly target: string;
+  }[];
   readonly connectors: readonly ConnectorStatus[];
   readonly consumers: readonly ConsumerStatus[];
   readonly archivedEvents: number;
@@ -231,7 +237,7 @@ export async function startLocalHub(options: LocalHubOptions = {}): Promise<Loca
           name: deadLetterName,
           arn: sqsArn(deadLetterName),
           visibilityTimeoutSeconds: DEAD_LETTER_VISIBILITY_TIMEOUT_SECONDS,
-          messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
+          messageRetentionSeconds: DEFAULTS.deadLetterRetentionSeconds,
         },
         { journalPath: storage.journalPath(deadLetterName), log: queueLog },
       );
@@ -241,6 +247,7 @@ export async function startLocalHub(options: LocalHubOptions = {}): Promise<Loca
           name: consumer.id,
           arn: sqsArn(consumer.id),
           visibilityTimeoutSeconds: visibilityTimeoutOf(consumer),
+          messageRetentionSeconds: retentionOf(consumer),
           redrive: {
             deadLetterQueue,
             maxReceiveCount: consumer.queue?.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
@@ -298,21 +305,27 @@ export async function startLocalHub(options: LocalHubOptions = {}): Promise<Loca
     cleanups.push(() => dynamoDb.close());
     await ensureTables(dynamoDb.url, region, topology.tables, log);
 
-    const ingest: IngestBinding[] = topology.ingest.map((route) => ({
-      method: route.method,
-      path: route.path,
-      connectorId: route.connector.id,
-      function: new LocalFunction(
+    const localFunction = (name: string, definition: FunctionDefinition) =>
+      new LocalFunction(
         {
-          name: `${route.connector.id}-ingest`,
-          entry: route.entry,
-          timeoutSeconds: route.timeoutSeconds ?? DEFAULTS.timeoutSeconds,
-          memoryMiB: route.memoryMiB ?? DEFAULTS.memoryMiB,
+          name,
+          entry: definition.entry,
+          timeoutSeconds: definition.timeoutSeconds ?? DEFAULTS.timeoutSeconds,
+          memoryMiB: definition.memoryMiB ?? DEFAULTS.memoryMiB,
         },
         functionEnvironment,
-      ),
+      );
+    const routes: RouteBinding[] = topology.ingest.map((route) => ({
+      method: route.method,
+      path: route.path,
+      target: route.connector.id,
+      function: localFunction(`${route.connector.id}-ingest`, route),
     }));
-    functions.push(...ingest.map((binding) => binding.function));
+    for (const api of topology.api) {
+      const apiFunction = localFunction(api.id, api);
+      routes.push(...api.routes.map((route) => ({ ...route, target: api.id, function: apiFunction })));
+    }
+    functions.push(...new Set(routes.map((binding) => binding.function)));
     for (const fn of functions) {
       if (!existsSync(fn.modulePath))
         log.warn(`${fn.configuration.name}: entry ${fn.configuration.entry} does not exist`);
@@ -323,7 +336,7 @@ export async function startLocalHub(options: LocalHubOptions = {}): Promise<Loca
     const sqsApi = new SqsApi(queues, accountId, () => url, stopping.signal);
     let hub: RunningHub | undefined;
     const http = new HubHttpServer({
-      ingest,
+      routes,
       eventBridge: new EventBridgeApi(bus),
       sqs: sqsApi,
       archive,
@@ -446,11 +459,17 @@ class RunningHub implements LocalHub {
         dynamoDb: process.env.AWS_ENDPOINT_URL_DYNAMODB ?? this.dynamoDbUrl,
       },
       dataDir: this.dataDir,
-      routes: this.topology.ingest.map((route) => ({
-        method: route.method,
-        path: route.path,
-        connector: route.connector.id,
-      })),
+      routes: [
+        ...this.topology.ingest.map((route) => ({
+          kind: 'webhook' as const,
+          method: route.method,
+          path: route.path,
+          target: route.connector.id,
+        })),
+        ...this.topology.api.flatMap((api) =>
+          api.routes.map((route) => ({ kind: 'api' as const, ...route, target: api.id })),
+        ),
+      ],
       connectors: [...connectors.values()],
       consumers: this.parts.consumers.map((consumer) => ({
         id: consumer.id,
@@ -507,8 +526,8 @@ class RunningHub implements LocalHub {
 
   private async shutDown(): Promise<void> {
     const { http, consumers, stopping, cleanUp } = this.parts;
-    http.stopAcceptingWebhooks();
-    await http.webhooksFinished();
+    http.stopAcceptingRouteRequests();
+    await http.routeRequestsFinished();
     stopping.abort();
     // The HTTP listener stays up meanwhile: running consumers may still call PutEvents or SQS.
     await Promise.all(consumers.map((consumer) => consumer.mapping.stop()));

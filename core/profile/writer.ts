@@ -24,6 +24,7 @@ import {
   foldEvent,
   type MergeRecord,
   mergeContent,
+  orderKey,
   statsOf,
   withoutIdentity,
 } from './model.ts';
@@ -42,7 +43,7 @@ export function orderPointers(event: Envelope): string[] {
   const data = event.data as { orderId?: unknown; paymentId?: unknown };
   const connector = event.origin.connector;
   return [
-    ...(typeof data.orderId === 'string' ? [`order:${connector}:${data.orderId}`] : []),
+    ...(typeof data.orderId === 'string' ? [`order:${orderKey(connector, data.orderId)}`] : []),
     ...(typeof data.paymentId === 'string' ? [`payment:${connector}:${data.paymentId}`] : []),
   ];
 }
@@ -326,9 +327,11 @@ export class ProfileWriter {
   ): Promise<{ profileId: string; identities: number; timeline: number } | undefined> {
     const profile = await this.resolve(profileId);
     if (!profile) return undefined;
-    for (const key of profile.identities) {
-      const owner = (await this.store.getPointers([key])).get(key);
-      if (owner) await this.store.deletePointer(key, owner);
+    // Identity pointers, and the order pointers that let refunds find the person (`order:` + the
+    // orders map key, see orderPointers).
+    const pointers = [...profile.identities, ...Object.keys(profile.orders).map((key) => `order:${key}`)];
+    for (const [key, owner] of await this.store.getPointers(pointers)) {
+      await this.store.deletePointer(key, owner);
     }
     let timeline = 0;
     for (const id of [profile.profileId, ...profile.mergedFrom]) {

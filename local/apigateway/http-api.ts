@@ -73,6 +73,8 @@ export interface ReceivedHttpRequest {
 export interface HttpApiRoute {
   readonly method: string;
   readonly path: string;
+  /** Values of the route's `{name}` segments, percent-decoded. */
+  readonly pathParameters?: Readonly<Record<string, string>>;
 }
 
 /** Lower-cased header names; repeated headers joined with `,` as API Gateway does (not `, ` as Node does). */
@@ -165,6 +167,9 @@ export function toHttpApiEvent(
     ...(cookies && cookies.length > 0 ? { cookies } : {}),
     headers,
     ...(queryStringParameters ? { queryStringParameters } : {}),
+    ...(route.pathParameters && Object.keys(route.pathParameters).length > 0
+      ? { pathParameters: { ...route.pathParameters } }
+      : {}),
     requestContext: {
       accountId: context.accountId,
       apiId: 'local',

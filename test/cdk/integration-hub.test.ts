@@ -24,6 +24,7 @@ const consumers = testTopology.consumers.map((consumer) => [consumer.id, consume
 const functionIds = [
   ...testTopology.ingest.map((route) => route.connector.id),
   ...testTopology.consumers.map((c) => c.id),
+  ...testTopology.api.map((api) => api.id),
 ];
 
 describe('Construct: IntegrationHub', () => {
@@ -512,6 +513,44 @@ describe('Construct: IntegrationHub', () => {
         expect.arrayContaining([expect.stringMatching(/^dynamodb:(Put|Update|Delete|BatchWrite)/)]),
       );
       expect(forService(statements, 'events')).toEqual([]);
+    });
+
+    it('profile-api: reads its profile table only; cannot write, publish or read secrets', () => {
+      const { stack, hub, template } = synthHub();
+      const fn = hub.functions['profile-api'];
+      if (!fn) throw new Error('profile-api missing');
+      const statements = statementsOf(template, stack, fn);
+      const profilesArn = stack.resolve(hub.tables.profiles?.tableArn);
+
+      const dynamodb = forService(statements, 'dynamodb');
+      expect(dynamodb.flatMap((statement) => statement.Action)).toEqual(
+        expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']),
+      );
+      expect(dynamodb.flatMap((statement) => statement.Action)).not.toEqual(
+        expect.arrayContaining([expect.stringMatching(/^dynamodb:(Put|Update|Delete|BatchWrite)/)]),
+      );
+      for (const statement of dynamodb) {
+        expect(statement.Resource).toEqual([profilesArn, { 'Fn::Join': ['', [profilesArn, '/index/*']] }]);
+      }
+      expect(forService(statements, 'events')).toEqual([]);
+      expect(forService(statements, 'secretsmanager')).toEqual([]);
+      expect(forService(statements, 'sqs')).toEqual([]);
+    });
+
+    it('profile-erasure: writes its profile table and publishes, nothing else', () => {
+      const { stack, hub, template } = synthHub();
+      const fn = hub.functions['profile-erasure'];
+      if (!fn) throw new Error('profile-erasure missing');
+      const statements = statementsOf(template, stack, fn);
+
+      expect(forService(statements, 'dynamodb').flatMap((statement) => statement.Action)).toContain(
+        'dynamodb:DeleteItem',
+      );
+      expect(forService(statements, 'events')).toEqual([
+        { Effect: 'Allow', Action: ['events:PutEvents'], Resource: [stack.resolve(hub.bus.eventBusArn)] },
+      ]);
+      expect(forService(statements, 'secretsmanager')).toEqual([]);
+      expect(forService(statements, 'sqs')).toEqual([]);
     });
 
     it.each(functionIds)(

@@ -78,6 +78,7 @@ export const testTopology: Topology = {
   ),
   ingest: [{ ...ingestRoute(acme), entry: STUB_ENTRY }],
   consumers: [...topology.consumers.map((consumer) => ({ ...consumer, entry: STUB_ENTRY })), reporter],
+  api: topology.api.map((api) => ({ ...api, entry: STUB_ENTRY })),
 };
 
 /** Entries of a topology that are not on disk yet (others may still be writing them). */

@@ -42,7 +42,7 @@ describe('Topology: the real one in CDK', () => {
     },
   );
 
-  it('builds exactly the topology rules, and for every ingest route its POST /webhooks/<id> route', () => {
+  it('builds exactly the topology rules, every POST /webhooks/<id> route (public) and every API route (IAM)', () => {
     const { stack, hub, template } = synthHub({ topology: buildable });
 
     const patterns = Object.values(template.findResources('AWS::Events::Rule')).map(
@@ -53,7 +53,26 @@ describe('Topology: the real one in CDK', () => {
     const routeKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
       (route) => route.Properties.RouteKey,
     );
-    expect(routeKeys).toEqual(topology.ingest.map((route) => `POST /webhooks/${route.connector.id}`));
+    expect(routeKeys).toEqual([
+      ...topology.ingest.map((route) => `POST /webhooks/${route.connector.id}`),
+      ...topology.api.flatMap((api) => api.routes.map((route) => `${route.method} ${route.path}`)),
+    ]);
+    const authorization = Object.fromEntries(
+      Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((route) => [
+        route.Properties.RouteKey,
+        route.Properties.AuthorizationType,
+      ]),
+    );
+    for (const route of topology.ingest) {
+      expect(authorization[`POST /webhooks/${route.connector.id}`]).toBe('NONE');
+    }
+    for (const api of topology.api) {
+      for (const route of api.routes) expect(authorization[`${route.method} ${route.path}`]).toBe('AWS_IAM');
+      template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+        IntegrationUri: stack.resolve(hub.functions[api.id]?.functionArn),
+        PayloadFormatVersion: '2.0',
+      });
+    }
     for (const route of topology.ingest) {
       template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
         IntegrationUri: stack.resolve(hub.functions[route.connector.id]?.functionArn),

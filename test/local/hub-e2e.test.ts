@@ -249,9 +249,12 @@ describe('Local hub: HTTP surface', () => {
         { id: 'echo', configured: true },
       ],
       routes: [
-        { method: 'POST', path: '/webhooks/testshop', connector: 'testshop' },
-        { method: 'POST', path: '/webhooks/broken', connector: 'broken' },
-        { method: 'POST', path: '/webhooks/echo', connector: 'echo' },
+        { kind: 'webhook', method: 'POST', path: '/webhooks/testshop', target: 'testshop' },
+        { kind: 'webhook', method: 'POST', path: '/webhooks/broken', target: 'broken' },
+        { kind: 'webhook', method: 'POST', path: '/webhooks/echo', target: 'echo' },
+        { kind: 'api', method: 'GET', path: '/things/{thingId}', target: 'things-api' },
+        { kind: 'api', method: 'DELETE', path: '/things/{thingId}', target: 'things-api' },
+        { kind: 'api', method: 'GET', path: '/things/{thingId}/parts', target: 'things-api' },
       ],
       consumers: [
         {
@@ -283,6 +286,30 @@ describe('Local hub: HTTP surface', () => {
 
     const postHealth = await fetch(`${hub.url}/health`, { method: 'POST' });
     expect(postHealth.status).toBe(405);
+  });
+
+  it('routes API route keys with path parameters as API Gateway does, and 405s other methods', async () => {
+    const thing = await fetch(`${hub.url}/things/a%20b?x=1`);
+    expect(thing.status).toBe(200);
+    expect(await thing.json()).toMatchObject({
+      routeKey: 'GET /things/{thingId}',
+      rawPath: '/things/a%20b',
+      pathParameters: { thingId: 'a b' },
+      queryStringParameters: { x: '1' },
+      requestContext: { routeKey: 'GET /things/{thingId}', http: { method: 'GET' } },
+    });
+    const parts = await fetch(`${hub.url}/things/42/parts`);
+    expect(await parts.json()).toMatchObject({
+      routeKey: 'GET /things/{thingId}/parts',
+      pathParameters: { thingId: '42' },
+    });
+    const deleted = await fetch(`${hub.url}/things/42`, { method: 'DELETE' });
+    expect(await deleted.json()).toMatchObject({ routeKey: 'DELETE /things/{thingId}' });
+
+    const wrongMethod = await fetch(`${hub.url}/things/42`, { method: 'POST', body: '{}' });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('GET, DELETE');
+    expect((await fetch(`${hub.url}/things/42/parts/7`)).status).toBe(404);
   });
 
   it('answers a throwing handler with 500 JSON without a stack trace, and keeps personal data out of the log', async () => {

@@ -283,8 +283,18 @@ describe('Profile writer: content', () => {
     const linked = await f.writer.apply(
       upsert('hubspot', '2025-01-03T00:00:00.000Z', [email('a@x.io'), phone('+14155550100')], {}),
     );
+    await f.writer.apply(
+      canonical('order.placed', {
+        connector: 'shopify',
+        at: '2025-01-04T00:00:00.000Z',
+        identities: [email('a@x.io')],
+        data: { orderId: '9001', channel: 'online', total: { amount: 1000, currency: 'USD' }, lineItems: [] },
+      }),
+    );
+    expect(await f.byIdentity('order:shopify:9001')).toBeDefined();
     const erased = await f.writer.erase(linked.merged[0] ?? '');
     expect(erased).toMatchObject({ profileId: linked.profileId, identities: 2 });
+    expect((await f.store.getPointers(['order:shopify:9001'])).size).toBe(0);
     expect(await f.byIdentity('email:a@x.io')).toBeUndefined();
     expect(await f.byIdentity('phone:+14155550100')).toBeUndefined();
     expect(await f.store.getProfile(linked.profileId ?? '')).toBeUndefined();

@@ -76,5 +76,18 @@ export function testTopology(options: TestTopologyOptions = {}): Topology {
         queue,
       },
     ],
+    api: [
+      {
+        id: 'things-api',
+        description: 'Echoes API requests, to check path parameters and method routing.',
+        entry: 'test/local/fixtures/echo-handler.ts',
+        timeoutSeconds: 5,
+        routes: [
+          { method: 'GET', path: '/things/{thingId}' },
+          { method: 'DELETE', path: '/things/{thingId}' },
+          { method: 'GET', path: '/things/{thingId}/parts' },
+        ],
+      },
+    ],
   };
 }

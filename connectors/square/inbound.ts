@@ -283,6 +283,8 @@ export function toOrderPlaced(event: PaymentEvent): CanonicalEventDraft[] {
         channel: channelOf(payment),
         total: paymentTotal(payment),
         financialStatus: payment.status,
+        // Refunds name the payment (and a return order, not this one): the profile finds them by it.
+        paymentId: payment.id,
         lineItems: [],
       },
     }),
@@ -300,6 +302,7 @@ export function toOrderRefunded(event: RefundEvent): CanonicalEventDraft[] {
   if (orderId === undefined)
     throw new ValidationError('refund has neither order_id nor payment_id', 'invalid_payload');
   const reason = nonBlank(refund.reason);
+  const paymentId = nonBlank(refund.payment_id);
   return [
     draft('order.refunded', {
       occurredAt: occurredAt(refund, event),
@@ -307,6 +310,7 @@ export function toOrderRefunded(event: RefundEvent): CanonicalEventDraft[] {
       data: {
         orderId,
         refundId: refund.id,
+        ...(paymentId ? { paymentId } : {}),
         amount: squareMoney(refund.amount_money, 'refund.amount_money'),
         ...(reason ? { reason } : {}),
       },

@@ -122,14 +122,16 @@ export class ProfileReader {
           return { id, ...page };
         }),
     );
-    // k-way merge, newest first; ties (same time) by event id so pages are stable.
-    const candidates = pages.flatMap((page) =>
-      page.entries.map((entry) => ({
-        partition: page.id,
-        entry,
-        sk: `T#${entry.occurredAt}#${entry.eventId}`,
-      })),
-    );
+    // k-way merge, newest first. A partition with more entries than its page holds may still hide
+    // entries just older than its last one, so nothing older than that may be taken yet.
+    const sortKey = (entry: TimelineEntry) => `T#${entry.occurredAt}#${entry.eventId}`;
+    const floor = pages
+      .filter((page) => page.next !== undefined)
+      .map((page) => page.next as string)
+      .reduce((highest, key) => (key > highest ? key : highest), '');
+    const candidates = pages
+      .flatMap((page) => page.entries.map((entry) => ({ partition: page.id, entry, sk: sortKey(entry) })))
+      .filter((candidate) => candidate.sk >= floor);
     candidates.sort((a, b) => (a.sk < b.sk ? 1 : a.sk > b.sk ? -1 : 0));
     const taken = candidates.slice(0, options.limit);
     const next: Record<string, string> = { ...options.cursor };

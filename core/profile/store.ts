@@ -222,7 +222,10 @@ export class ProfileStore {
     );
   }
 
-  /** Timeline entries of one profile item, newest first. */
+  /**
+   * Timeline entries of one profile item, newest first; `before` (a sort key this method returned
+   * as `next`) continues strictly after it. `next` is set when the page was full.
+   */
   async queryTimeline(
     profileId: string,
     options: { limit: number; before?: string },
@@ -230,21 +233,16 @@ export class ProfileStore {
     const result = await this.#db.send(
       new QueryCommand({
         TableName: this.#table,
-        KeyConditionExpression: options.before
-          ? 'pk = :pk AND sk BETWEEN :lo AND :hi'
-          : 'pk = :pk AND begins_with(sk, :lo)',
-        ExpressionAttributeValues: {
-          ':pk': `P#${profileId}`,
-          ':lo': 'T#',
-          ...(options.before ? { ':hi': options.before } : {}),
-        },
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :t)',
+        ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':t': 'T#' },
         ScanIndexForward: false,
         Limit: options.limit,
+        ...(options.before ? { ExclusiveStartKey: { pk: `P#${profileId}`, sk: options.before } } : {}),
       }),
     );
-    const entries = (result.Items ?? [])
-      .filter((item) => item.sk !== options.before)
-      .map(({ pk: _pk, sk: _sk, expiresAt: _e, ...entry }) => entry as TimelineEntry);
+    const entries = (result.Items ?? []).map(
+      ({ pk: _pk, sk: _sk, expiresAt: _e, ...entry }) => entry as TimelineEntry,
+    );
     const last = result.Items?.at(-1);
     return { entries, ...(result.LastEvaluatedKey && last ? { next: String(last.sk) } : {}) };
   }

@@ -96,10 +96,14 @@ export class ProfileWriter {
   async #applyOnce(event: Envelope, identities: string[], lookup: string[]): Promise<ApplyResult> {
     const pointers = await this.store.getPointers(lookup);
     const live = new Map<string, ProfileItem>();
+    /** Identity key -> the live profile it leads to (through any redirect). */
+    const liveOwner = new Map<string, string>();
     for (const owner of new Set(pointers.values())) {
       const profile = await this.resolve(owner);
-      if (profile) live.set(profile.profileId, profile);
-      else {
+      if (profile) {
+        live.set(profile.profileId, profile);
+        for (const [key, target] of pointers) if (target === owner) liveOwner.set(key, profile.profileId);
+      } else {
         // A pointer to a profile that no longer exists (erased, or dropped after losing a race):
         // remove it so the identity can be claimed again.
         for (const [key, target] of pointers)
@@ -123,10 +127,12 @@ export class ProfileWriter {
     } else if (live.size === 1) {
       target = [...live.values()][0] as ProfileItem;
     } else {
-      const linking = lookup.find((key) => pointers.has(key)) ?? '';
+      // Each merged profile is recorded with the identity of this event that led to it.
+      const linkedBy = (profileId: string) => lookup.find((key) => liveOwner.get(key) === profileId) ?? '';
       target = await this.#mergeAll(
         [...live.values()],
-        { eventId: event.id, identity: linking, at: event.occurredAt },
+        { eventId: event.id, at: event.occurredAt },
+        linkedBy,
         merged,
       );
     }
@@ -220,7 +226,8 @@ export class ProfileWriter {
 
   async #mergeAll(
     profiles: ProfileItem[],
-    reason: Omit<MergeRecord, 'merged'>,
+    reason: Omit<MergeRecord, 'merged' | 'identity'>,
+    linkedBy: (profileId: string) => string,
     merged: string[],
   ): Promise<ProfileItem> {
     // The older profile survives; ties by id, so concurrent writers pick the same survivor.
@@ -229,7 +236,7 @@ export class ProfileWriter {
     );
     if (!survivor) throw new Restart();
     for (const loser of losers) {
-      const record: MergeRecord = { merged: loser.profileId, ...reason };
+      const record: MergeRecord = { merged: loser.profileId, identity: linkedBy(loser.profileId), ...reason };
       const redirect: MergedItem = {
         ...loser,
         status: 'merged',

@@ -92,7 +92,8 @@ describe('Profile writer: identity resolution', () => {
       {
         merged: younger.profileId,
         eventId: link.id,
-        identity: 'email:a@x.io',
+        // The identity of the linking event that led to the merged (younger) profile.
+        identity: 'phone:+14155550100',
         at: '2025-01-03T00:00:00.000Z',
       },
     ]);
@@ -102,7 +103,7 @@ describe('Profile writer: identity resolution', () => {
       {
         survivor: older.profileId,
         merged: younger.profileId,
-        reason: { eventId: link.id, identity: 'email:a@x.io' },
+        reason: { eventId: link.id, identity: 'phone:+14155550100' },
       },
     ]);
   });
@@ -214,6 +215,39 @@ describe('Profile writer: content', () => {
     const profile = await f.byIdentity('email:a@x.io');
     expect(profile?.consent.sms).toMatchObject({ value: { status: 'unsubscribed' }, source: 'twilio' });
     expect(profile?.consent.email).toMatchObject({ value: { status: 'undeliverable', reason: '550' } });
+  });
+
+  it('finds a Square refund through the refunded payment when it names a return order', async () => {
+    await f.writer.apply(
+      canonical('order.placed', {
+        connector: 'square',
+        at: '2025-01-01T00:00:00.000Z',
+        identities: [phone('+14155550100')],
+        data: {
+          orderId: 'sale-order',
+          paymentId: 'pay-1',
+          channel: 'pos',
+          total: { amount: 2500, currency: 'USD' },
+          lineItems: [],
+        },
+      }),
+    );
+    const refund = await f.writer.apply(
+      canonical('order.refunded', {
+        connector: 'square',
+        at: '2025-01-02T00:00:00.000Z',
+        identities: [],
+        data: {
+          orderId: 'return-order',
+          paymentId: 'pay-1',
+          refundId: 'r1',
+          amount: { amount: 1000, currency: 'USD' },
+        },
+      }),
+    );
+    const profile = await f.byIdentity('phone:+14155550100');
+    expect(refund.profileId).toBe(profile?.profileId);
+    expect(profile?.stats).toMatchObject({ orderCount: 1, lifetimeValue: { USD: 1500 } });
   });
 
   it('keeps stats per currency, subtracts refunds, ignores cancelled orders, and counts an order once', async () => {

@@ -8,6 +8,7 @@
 import type * as z from 'zod';
 import type { EventData, EventType } from '../core/events/catalog.ts';
 import type { Identity } from '../core/identity/identity.ts';
+import type { OutboundDefinition } from '../core/sync/destination.ts';
 
 export type ConnectorCategory = 'ecommerce' | 'crm' | 'pos' | 'email' | 'sms';
 
@@ -116,6 +117,11 @@ export interface ConnectorDefinition<K extends string = string> {
   /** Secrets by name, with what each is; the name is the env var locally and the key in Secrets Manager. */
   readonly secrets: Readonly<Record<K, string>>;
   readonly inbound: InboundDefinition<K>;
+  /**
+   * How the system receives the unified profile (fan-out sync, `core/sync/`). Absent when the system
+   * has no customer record to keep in step (Twilio).
+   */
+  readonly outbound?: OutboundDefinition;
 }
 
 /** Identity function that fixes the generic parameters; every connector's `index.ts` uses it. */

@@ -16,12 +16,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE_PREFIX } from '../core/events/envelope.ts';
+import { lambdaBundling } from './bundling.ts';
 import {
   type ApiFunctionDefinition,
   type AttributeType,
@@ -47,13 +48,6 @@ const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
  */
 const RUNTIME = lambda.Runtime.NODEJS_24_X;
 const ESBUILD_TARGET = RUNTIME.name.replace(/^nodejs(\d+)\.x$/, 'node$1');
-
-/**
- * ESM bundles have no `require`; CommonJS dependencies that esbuild inlines still call it for Node
- * built-ins, so give them one.
- */
-const REQUIRE_SHIM =
-  "import { createRequire as __omnihubCreateRequire } from 'node:module'; const require = __omnihubCreateRequire(import.meta.url);";
 
 /**
  * Throttling for the webhook stage.
@@ -212,6 +206,8 @@ export class IntegrationHub extends Construct {
   private readonly removalPolicy: RemovalPolicy;
   private readonly logRetention: logs.RetentionDays;
   private readonly tableDefinitions: ReadonlyMap<string, TableDefinition>;
+  /** Connector secrets as they are created, for consumers that read them (sync destinations). */
+  private readonly connectorSecrets = new Map<string, secretsmanager.Secret>();
 
   constructor(scope: Construct, id: string, props: IntegrationHubProps = {}) {
     super(scope, id);
@@ -461,12 +457,15 @@ export class IntegrationHub extends Construct {
     // Placeholders only: the template never carries a secret value. Operators put the vendor's values
     // with `aws secretsmanager put-secret-value`. CloudFormation leaves them alone until the connector's
     // set of secret names changes; that deploy resets the value to fresh placeholders (put them again).
+    // One secret per connector: its webhook secrets and, for sync destinations, its API credentials.
+    const secretNames = [
+      ...Object.keys(connector.secrets),
+      ...Object.keys(connector.outbound?.secrets ?? {}),
+    ];
     const secret = new secretsmanager.Secret(scope, 'Secret', {
-      description: `Omnihub ${connector.name} webhook secrets (JSON keys: ${Object.keys(connector.secrets).join(', ') || 'none'}).`,
+      description: `Omnihub ${connector.name} secrets (JSON keys: ${secretNames.join(', ') || 'none'}).`,
       encryptionKey: this.key,
-      secretObjectValue: Object.fromEntries(
-        Object.keys(connector.secrets).map((name) => [name, emptyPlaceholder()]),
-      ),
+      secretObjectValue: Object.fromEntries(secretNames.map((name) => [name, emptyPlaceholder()])),
       removalPolicy: this.removalPolicy,
     });
     Validations.of(secret).acknowledge({
@@ -480,21 +479,8 @@ export class IntegrationHub extends Construct {
       route,
     );
     fn.addEnvironment(ENV.publicUrl, this.publicUrl);
-    fn.addEnvironment(ENV.secretArn, secret.secretArn);
-    // GetSecretValue on this connector's secret only (no DescribeSecret, no other secret), and the key
-    // only as Secrets Manager uses it to decrypt that value.
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['kms:Decrypt'],
-        resources: [this.key.keyArn],
-        conditions: {
-          StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
-        },
-      }),
-    );
+    this.connectorSecrets.set(connector.id, secret);
+    this.grantSecretRead(fn, secret);
     this.grantAccess(fn, route);
 
     const httpRoute = new apigwv2.HttpRoute(scope, 'Route', {
@@ -528,6 +514,26 @@ export class IntegrationHub extends Construct {
       });
     }
     return fn;
+  }
+
+  /**
+   * GetSecretValue on one connector's secret only (no DescribeSecret, no other secret), the key only as
+   * Secrets Manager uses it to decrypt that value, and `OMNIHUB_SECRET_ARN` to find it.
+   */
+  private grantSecretRead(fn: lambda.Function, secret: secretsmanager.Secret): void {
+    fn.addEnvironment(ENV.secretArn, secret.secretArn);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [this.key.keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
+        },
+      }),
+    );
   }
 
   private createConsumer(scope: Construct, consumer: ConsumerDefinition, retry: Required<DeliveryRetry>) {
@@ -612,6 +618,29 @@ export class IntegrationHub extends Construct {
       }),
     );
     this.grantAccess(fn, consumer);
+    if (consumer.secret) {
+      // The connector's own secret when its webhooks are routed here, else one for this consumer.
+      const secret =
+        this.connectorSecrets.get(consumer.secret.connector) ??
+        new secretsmanager.Secret(scope, 'Secret', {
+          description: `Omnihub ${consumer.secret.connector} secrets (JSON keys: ${consumer.secret.names.join(', ')}).`,
+          encryptionKey: this.key,
+          secretObjectValue: Object.fromEntries(
+            consumer.secret.names.map((name) => [name, emptyPlaceholder()]),
+          ),
+          removalPolicy: this.removalPolicy,
+        });
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason: `API credentials are issued by ${consumer.secret.connector} and rotated in its admin; Secrets Manager cannot rotate them.`,
+      });
+      this.grantSecretRead(fn, secret);
+    }
+    if (consumer.deadLettersItself) {
+      // Refused deliveries go to the DLQ at once, with the reason (core/sync/consumer.ts).
+      // (Its queue's GetQueueUrl / GetQueueAttributes come with the event source's consume grant.)
+      deadLetterQueue.grantSendMessages(fn);
+    }
     return { fn, queue, deadLetterQueue, targetDeadLetterQueue, rule };
   }
 
@@ -650,17 +679,10 @@ export class IntegrationHub extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: scope.node.id,
         POWERTOOLS_METRICS_NAMESPACE: 'Omnihub',
+        ...definition.environment,
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: ESBUILD_TARGET,
-        minify: true,
-        sourceMap: true,
-        mainFields: ['module', 'main'],
-        banner: REQUIRE_SHIM,
-        // Ship the SDK versions pinned in package-lock.json, not whatever the runtime carries today.
-        bundleAwsSDK: true,
-      },
+      // Shared with the cold-start benchmark, so what is measured is what is deployed.
+      bundling: lambdaBundling(ESBUILD_TARGET),
     });
   }
 

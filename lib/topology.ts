@@ -6,6 +6,7 @@
  */
 import type { ConnectorDefinition } from '../connectors/contract.ts';
 import { connectors } from '../connectors/index.ts';
+import { loadSyncConfig, resolveDestination, SYNC_CONFIG_ENV, type SyncConfig } from '../core/sync/config.ts';
 
 /** Names of the environment variables through which functions find their resources. */
 export const ENV = {
@@ -50,6 +51,13 @@ export interface FunctionDefinition extends FunctionAccess {
   readonly memoryMiB?: number;
   /** @default 10 */
   readonly timeoutSeconds?: number;
+  /**
+   * The connector whose Secrets Manager secret the function reads (`OMNIHUB_SECRET_ARN` in AWS), and
+   * the names it needs from it.
+   */
+  readonly secret?: { readonly connector: string; readonly names: readonly string[] };
+  /** Extra environment variables (in AWS; the local hub runs every function in one environment). */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 /** An event pattern in EventBridge syntax. */
@@ -75,6 +83,8 @@ export interface ConsumerDefinition extends FunctionDefinition {
   /** The EventBridge rule's pattern, matched against the full EventBridge event. */
   readonly pattern: EventPattern;
   readonly queue?: QueueDefinition;
+  /** The function sends refused messages to its own DLQ (with the reason) and may look its queues up. */
+  readonly deadLettersItself?: boolean;
 }
 
 /** A route of the hub's own HTTP API, in API Gateway route-key syntax (`{name}` path parameters). */
@@ -126,6 +136,49 @@ export const profileTable: TableDefinition = {
   ttlAttribute: 'expiresAt',
 };
 
+export const syncStateTable: TableDefinition = {
+  id: 'sync-state',
+  envVar: 'OMNIHUB_SYNC_STATE_TABLE',
+  description:
+    'What each sync destination last received per profile (record hash, its id for the person): idempotent deliveries.',
+  partitionKey: { name: 'pk', type: 'S' },
+  ttlAttribute: 'expiresAt',
+};
+
+/**
+ * The sync consumer of a connector with an outbound part (`sync-<connector>`): one queue per
+ * destination, so a failing destination never delays the others. The rule takes the configured
+ * profile events, and drops at the bus every `profile.updated` that the destination itself caused
+ * (its own webhooks, its echoes, its external-id write-back).
+ */
+export function syncConsumer(connector: ConnectorDefinition, config: SyncConfig): ConsumerDefinition {
+  if (!connector.outbound) throw new Error(`connector ${connector.id} has no outbound part`);
+  const destination = resolveDestination(config, connector.id, connector.outbound);
+  const alternatives: Record<string, unknown>[] = [];
+  if (destination.events.includes('profile.updated'))
+    alternatives.push({
+      'detail-type': ['profile.updated'],
+      detail: { data: { causedBy: { connector: [{ 'anything-but': connector.id }] } } },
+    });
+  if (destination.events.includes('profile.merged')) alternatives.push({ 'detail-type': ['profile.merged'] });
+  return {
+    id: `sync-${connector.id}`,
+    description: `Keeps ${connector.name} in step with the unified profile (fan-out sync, docs/sync.md).`,
+    entry: `functions/sync-${connector.id}.ts`,
+    pattern: { source: ['omnihub.profiles'], $or: alternatives },
+    tables: { [profileTable.id]: 'read', [syncStateTable.id]: 'readwrite' },
+    publishes: true,
+    secret: { connector: connector.id, names: Object.keys(connector.outbound.secrets) },
+    deadLettersItself: true,
+    environment: { [SYNC_CONFIG_ENV]: JSON.stringify(config) },
+    timeoutSeconds: 30,
+    queue: { batchSize: 10, maxReceiveCount: 5 },
+  };
+}
+
+/** The sync configuration in effect (defaults, `omnihub.sync.json`, see core/sync/config.ts). */
+export const syncConfig: SyncConfig = loadSyncConfig();
+
 /** Default values shared by both runtimes. */
 export const DEFAULTS = {
   memoryMiB: 256,
@@ -162,7 +215,7 @@ export function visibilityTimeoutOf(consumer: ConsumerDefinition): number {
 
 export const topology: Topology = {
   bus: { name: 'omnihub', archiveRetentionDays: 30 },
-  tables: [idempotencyTable, profileTable],
+  tables: [idempotencyTable, profileTable, syncStateTable],
   ingest: Object.values(connectors).map(ingestRoute),
   consumers: [
     {
@@ -179,6 +232,9 @@ export const topology: Topology = {
       timeoutSeconds: 30,
       queue: { batchSize: 10, maxReceiveCount: 5 },
     },
+    ...Object.values(connectors)
+      .filter((connector) => connector.outbound && syncConfig.destinations[connector.id]?.enabled !== false)
+      .map((connector) => syncConsumer(connector, syncConfig)),
   ],
   api: [
     {

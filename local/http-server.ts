@@ -8,8 +8,10 @@
  * error convention: a handler that throws gets 500 `internal_error` (API Gateway: 500 `{"message":
  * "Internal Server Error"}`), and so does a timeout.
  */
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import {
   fromLambdaResult,
   MAX_INVOCATION_PAYLOAD_BYTES,
@@ -85,6 +87,8 @@ export interface HubHttpServerOptions {
   readonly accountId: string;
   readonly health: () => { readonly status: string };
   readonly log: HubLogger;
+  /** Where sync destinations without credentials write their requests (`GET /local/outbox/<destination>`). */
+  readonly outboxDir?: string;
 }
 
 const EVENTS_DEFAULT_LIMIT = 100;
@@ -209,6 +213,11 @@ export class HubHttpServer {
       writeJson(response, health.status === 'ok' ? 200 : 503, health);
       return;
     }
+    if (rawPath.startsWith('/local/outbox/')) {
+      if (request.method !== 'GET') return this.methodNotAllowed(response, rawPath, 'GET');
+      await this.handleOutbox(rawPath.slice('/local/outbox/'.length), response);
+      return;
+    }
     if (rawPath === '/local/events') {
       if (request.method !== 'GET') return this.methodNotAllowed(response, rawPath, 'GET');
       this.handleEventsQuery(rawQueryString, response);
@@ -274,6 +283,31 @@ export class HubHttpServer {
         namespace,
       );
     }
+  }
+
+  /** What a sync destination without credentials would have sent, oldest first. */
+  private async handleOutbox(destination: string, response: ServerResponse): Promise<void> {
+    if (!/^[a-z][a-z0-9-]{0,62}$/.test(destination)) {
+      writeError(
+        response,
+        400,
+        'bad_request',
+        'The destination is a connector id, e.g. /local/outbox/hubspot.',
+      );
+      return;
+    }
+    let text = '';
+    try {
+      if (this.options.outboxDir)
+        text = await readFile(join(this.options.outboxDir, `${destination}.jsonl`), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const requests = text
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as unknown);
+    writeJson(response, 200, { destination, count: requests.length, requests });
   }
 
   private handleEventsQuery(rawQueryString: string, response: ServerResponse): void {

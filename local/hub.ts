@@ -6,8 +6,9 @@
  * standard service-specific endpoint variables (`AWS_ENDPOINT_URL_EVENTBRIDGE`, `AWS_ENDPOINT_URL_SQS`,
  * `AWS_ENDPOINT_URL_DYNAMODB`, honoured by @aws-sdk v3.1169), set by the hub unless the user set them.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   DEFAULTS,
@@ -208,6 +209,14 @@ export async function startLocalHub(options: LocalHubOptions = {}): Promise<Loca
     const dataDir = dataDirSetting === IN_MEMORY ? IN_MEMORY : resolve(dataDirSetting);
     const storage: DataDirectory = openDataDirectory(dataDir);
     cleanups.push(() => storage.release());
+    // Sync destinations without credentials write what they would have sent here (core/sync/).
+    let outboxDir = storage.root === undefined ? undefined : join(storage.root, 'outbox');
+    if (outboxDir === undefined) {
+      const temporary = mkdtempSync(join(tmpdir(), 'omnihub-outbox-'));
+      cleanups.push(() => rmSync(temporary, { recursive: true, force: true }));
+      outboxDir = temporary;
+    }
+    environment.setDefault('OMNIHUB_OUTBOX_DIR', outboxDir);
 
     const functionEnvironment: LocalFunctionEnvironment = {
       repositoryRoot: REPOSITORY_ROOT,
@@ -343,6 +352,7 @@ export async function startLocalHub(options: LocalHubOptions = {}): Promise<Loca
       accountId,
       health: () => (hub ? hub.health() : { status: 'starting' }),
       log: log.child('http'),
+      outboxDir: process.env.OMNIHUB_OUTBOX_DIR ?? outboxDir,
     });
     const host = options.host ?? '127.0.0.1';
     const port = await http.listen(host, options.port ?? 3000);

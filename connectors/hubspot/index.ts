@@ -8,6 +8,7 @@
  */
 import { defineConnector } from '../contract.ts';
 import { parseHubSpotBatch, SYSTEM, topics } from './inbound.ts';
+import { hubspotOutbound } from './outbound.ts';
 import { verifyHubSpotSignature } from './verify.ts';
 
 export default defineConnector({
@@ -24,4 +25,5 @@ export default defineConnector({
     parse: parseHubSpotBatch,
     topics,
   },
+  outbound: hubspotOutbound,
 });

@@ -4,6 +4,7 @@
  */
 import { defineConnector } from '../contract.ts';
 import { parseEvents, topics } from './inbound.ts';
+import { sendgridOutbound } from './outbound.ts';
 import { verifySendGridSignature } from './verify.ts';
 
 /**
@@ -29,4 +30,5 @@ export default defineConnector({
     parse: parseEvents,
     topics,
   },
+  outbound: sendgridOutbound,
 });

@@ -4,6 +4,7 @@
  */
 import { defineConnector } from '../contract.ts';
 import { parseShopifyWebhook, SYSTEM, shopifyTopics } from './inbound.ts';
+import { shopifyOutbound } from './outbound.ts';
 import { SECRET_NAME, verifyShopifyWebhook } from './verify.ts';
 
 /**
@@ -38,4 +39,5 @@ export default defineConnector({
     parse: parseShopifyWebhook,
     topics: shopifyTopics,
   },
+  outbound: shopifyOutbound,
 });

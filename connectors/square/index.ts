@@ -4,6 +4,7 @@
  */
 import { defineConnector } from '../contract.ts';
 import { parseSquareEvent, SQUARE, squareTopics } from './inbound.ts';
+import { squareOutbound } from './outbound.ts';
 import { SIGNATURE_KEY, verifySquareRequest } from './verify.ts';
 
 export default defineConnector({
@@ -20,4 +21,5 @@ export default defineConnector({
     parse: parseSquareEvent,
     topics: squareTopics,
   },
+  outbound: squareOutbound,
 });

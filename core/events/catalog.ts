@@ -118,6 +118,16 @@ export const catalog = {
       mergedIds: z.array(z.string()),
     }),
   }),
+  'customer.linked': entry({
+    version: 1,
+    description:
+      "Omnihub created or found the person's record in a system while syncing: that system's id joins the profile.",
+    data: z.object({
+      system: z.string().describe('Connector id of the system that holds the record'),
+      externalId: z.string().describe("The system's own id for the person"),
+      profileId: z.string().describe('The profile that was synced'),
+    }),
+  }),
   'order.placed': entry({
     version: 1,
     description: 'An order was created (online checkout completed, or a completed in-store payment).',

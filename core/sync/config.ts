@@ -1,0 +1,166 @@
+/**
+ * Fan-out sync configuration: which canonical events reach which destination, which profile fields
+ * each destination receives, which system owns which field, and the delivery knobs.
+ *
+ * Defaults ship here; a JSON file overrides them (`omnihub.sync.json` at the repository root, or the
+ * path in `OMNIHUB_SYNC_CONFIG_FILE`). In AWS the stack passes the resolved configuration to the sync
+ * functions as `OMNIHUB_SYNC_CONFIG` (JSON), so a deployed function never reads a file.
+ *
+ * @example
+ * // omnihub.sync.json: Square gets no addresses, HubSpot owns company and names
+ * { "destinations": { "square": { "fields": ["firstName", "lastName", "email", "phone"] } },
+ *   "owners": { "company": "hubspot", "firstName": "hubspot", "lastName": "hubspot" } }
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import * as z from 'zod';
+
+/** The profile fields a destination can receive. Consent opt-outs are not fields: they always propagate. */
+export const SYNC_FIELDS = [
+  'firstName',
+  'lastName',
+  'email',
+  'phone',
+  'company',
+  'address',
+  'locale',
+  'orderCount',
+  'totalRevenue',
+  'lastOrderAt',
+  'emailConsent',
+  'smsConsent',
+] as const;
+export const SyncField = z.enum(SYNC_FIELDS);
+export type SyncField = z.infer<typeof SyncField>;
+
+/** Canonical events a sync consumer can take. */
+export const SyncEventType = z.enum(['profile.updated', 'profile.merged']);
+export type SyncEventType = z.infer<typeof SyncEventType>;
+
+export const DestinationConfig = z
+  .object({
+    /** Off: no queue traffic is delivered (the consumer still exists). */
+    enabled: z.boolean().default(true),
+    events: z.array(SyncEventType).default(['profile.updated', 'profile.merged']),
+    /** Fields sent; by default everything the destination can take (its `capabilities`). */
+    fields: z.array(SyncField).optional(),
+    /** Fields owned by another system that this destination receives anyway. */
+    overwrite: z.array(SyncField).default([]),
+    /** Requests per window, and the window; by default the destination's documented limit. */
+    rateLimit: z
+      .object({ requests: z.number().int().positive(), perSeconds: z.number().positive() })
+      .optional(),
+    /** Destination-specific options (e.g. SendGrid `listIds`). */
+    options: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+export type DestinationConfig = z.infer<typeof DestinationConfig>;
+
+export const SyncConfig = z
+  .object({
+    destinations: z.record(z.string(), DestinationConfig.partial().strict()).default({}),
+    /**
+     * Field -> the system of record for it. Its value flows only from the owner: the owner is never
+     * sent it, and other destinations get it only when the profile's value came from the owner
+     * (unless a destination lists the field in `overwrite`).
+     */
+    owners: z.partialRecord(SyncField, z.string()).default({ company: 'hubspot' }),
+    /** Currency of revenue fields (HubSpot `total_revenue`); other currencies are not summed in. */
+    reportingCurrency: z.string().length(3).default('USD'),
+    delivery: z
+      .object({
+        /** HTTP attempts per request within one invocation, the first included. */
+        maxAttempts: z.number().int().positive().default(5),
+        /** Base of the exponential backoff (full jitter). */
+        baseDelayMs: z.number().nonnegative().default(250),
+        /** Longest single backoff. */
+        maxDelayMs: z.number().nonnegative().default(8_000),
+        /**
+         * Longest wait spent in-process (Retry-After, rate-limit resets); a longer wait hands the
+         * message back to the queue with that visibility timeout instead.
+         */
+        maxInProcessWaitMs: z.number().nonnegative().default(10_000),
+        /** Per-request timeout. */
+        timeoutMs: z.number().positive().default(10_000),
+      })
+      .prefault({}),
+  })
+  .strict();
+export type SyncConfig = z.infer<typeof SyncConfig>;
+
+export const SYNC_CONFIG_ENV = 'OMNIHUB_SYNC_CONFIG';
+export const SYNC_CONFIG_FILE_ENV = 'OMNIHUB_SYNC_CONFIG_FILE';
+const DEFAULT_FILE = 'omnihub.sync.json';
+
+/** The configuration error, naming the source and the offending path. */
+export class SyncConfigError extends Error {
+  override readonly name = 'SyncConfigError';
+}
+
+/** Parses and validates overrides (JSON text), applying the defaults. */
+export function parseSyncConfig(text: string, source: string): SyncConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new SyncConfigError(`${source} is not valid JSON`);
+  }
+  const parsed = SyncConfig.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new SyncConfigError(
+      `${source}: ${issue?.path.map(String).join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * The configuration in effect: `OMNIHUB_SYNC_CONFIG` (JSON, set by the stack), else the file named by
+ * `OMNIHUB_SYNC_CONFIG_FILE`, else `omnihub.sync.json` in `root` when present, else the defaults.
+ */
+export function loadSyncConfig(env: NodeJS.ProcessEnv = process.env, root = process.cwd()): SyncConfig {
+  const inline = env[SYNC_CONFIG_ENV];
+  if (inline) return parseSyncConfig(inline, SYNC_CONFIG_ENV);
+  const named = env[SYNC_CONFIG_FILE_ENV];
+  const file = named ? resolve(root, named) : resolve(root, DEFAULT_FILE);
+  if (named && !existsSync(file))
+    throw new SyncConfigError(`${SYNC_CONFIG_FILE_ENV}: ${file} does not exist`);
+  if (existsSync(file)) return parseSyncConfig(readFileSync(file, 'utf8'), file);
+  return SyncConfig.parse({});
+}
+
+/** One destination's settings, with the destination's own defaults filled in. */
+export interface ResolvedDestination {
+  readonly id: string;
+  readonly enabled: boolean;
+  readonly events: readonly SyncEventType[];
+  readonly fields: ReadonlySet<SyncField>;
+  readonly overwrite: ReadonlySet<SyncField>;
+  readonly rateLimit: { readonly requests: number; readonly perSeconds: number };
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+export function resolveDestination(
+  config: SyncConfig,
+  id: string,
+  defaults: {
+    readonly capabilities: readonly SyncField[];
+    readonly rateLimit: { readonly requests: number; readonly perSeconds: number };
+  },
+): ResolvedDestination {
+  const own = DestinationConfig.parse(config.destinations[id] ?? {});
+  const unsupported = (own.fields ?? []).filter((field) => !defaults.capabilities.includes(field));
+  if (unsupported.length > 0) {
+    throw new SyncConfigError(`destinations.${id}.fields: ${unsupported.join(', ')} cannot be sent to ${id}`);
+  }
+  return {
+    id,
+    enabled: own.enabled,
+    events: own.events,
+    fields: new Set(own.fields ?? defaults.capabilities),
+    overwrite: new Set(own.overwrite),
+    rateLimit: own.rateLimit ?? defaults.rateLimit,
+    options: own.options,
+  };
+}

@@ -1,0 +1,266 @@
+/**
+ * How the sync engine talks to a vendor API: one client per destination that applies the base URL and
+ * auth headers, waits for the destination's rate limiter, retries what is worth retrying with
+ * exponential backoff and full jitter, honours `Retry-After` / `X-RateLimit-Reset`, and classifies
+ * the rest as permanent.
+ *
+ * Waits longer than the in-process budget are not slept through: the client throws
+ * {@link DeferredDeliveryError}, and the consumer hands the message back to its queue with that
+ * visibility timeout, so one slow destination never holds a Lambda (or the other destinations) idle.
+ */
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { PermanentError, RetryableError } from '../errors.ts';
+import type { TokenBucket } from './rate-limit.ts';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface VendorRequest {
+  readonly method: HttpMethod;
+  /** Path (and query) below the base URL, starting with `/`. */
+  readonly path: string;
+  /** JSON body. */
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface VendorResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  /** Parsed JSON, or the text when the body is not JSON; undefined when empty. */
+  readonly body: unknown;
+  /** True when the request was written to the outbox instead of being sent. */
+  readonly outbox?: boolean;
+}
+
+export interface VendorClient {
+  /** Whether requests go to the outbox (no credentials) rather than to the vendor. */
+  readonly outbox: boolean;
+  request(request: VendorRequest): Promise<VendorResponse>;
+}
+
+/** The vendor said wait: try again later, after `retryAfterSeconds`, through the queue. */
+export class DeferredDeliveryError extends RetryableError {
+  override readonly name = 'DeferredDeliveryError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, 503, 'delivery_deferred', options);
+  }
+}
+
+/** The vendor refused the request for good (4xx other than 408/429): the message goes to the DLQ. */
+export class PermanentDeliveryError extends PermanentError {
+  override readonly name = 'PermanentDeliveryError';
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+  ) {
+    super(`HTTP ${status}: ${reason}`, 'vendor_rejected');
+  }
+}
+
+/** A retryable answer found inside a 2xx body (e.g. GraphQL `Throttled`). */
+export class ThrottledError extends RetryableError {
+  override readonly name = 'ThrottledError';
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message, 429, 'throttled');
+  }
+}
+
+/** The first human-readable error message of a vendor error body, bounded in length. */
+export function vendorErrorReason(body: unknown): string {
+  const pick = (value: unknown): string | undefined => {
+    if (typeof value === 'string') return value;
+    if (value === null || typeof value !== 'object') return undefined;
+    const record = value as Record<string, unknown>;
+    const direct = [record.message, record.detail, record.error_description].find(
+      (v) => typeof v === 'string',
+    );
+    if (typeof direct === 'string') {
+      const code = [record.code, record.category].find((v) => typeof v === 'string');
+      return typeof code === 'string' ? `${code}: ${direct}` : direct;
+    }
+    const list = record.errors ?? record.userErrors;
+    return Array.isArray(list) ? pick(list[0]) : undefined;
+  };
+  return (pick(body) ?? 'no error message').slice(0, 500);
+}
+
+/** Milliseconds to wait from `Retry-After` (seconds or HTTP date) or `X-RateLimit-Reset` (epoch seconds). */
+export function retryAfterMs(headers: Headers, now: number): number | undefined {
+  const retryAfter = headers.get('retry-after');
+  if (retryAfter !== null && retryAfter.trim() !== '') {
+    const seconds = Number(retryAfter);
+    if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+    const date = Date.parse(retryAfter);
+    if (!Number.isNaN(date)) return Math.max(0, date - now);
+  }
+  const reset = headers.get('x-ratelimit-reset');
+  if (reset !== null && /^\d+$/.test(reset.trim())) return Math.max(0, Number(reset) * 1000 - now);
+  return undefined;
+}
+
+const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+
+export interface HttpVendorClientOptions {
+  readonly destination: string;
+  readonly baseUrl: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly limiter: TokenBucket;
+  readonly delivery: {
+    readonly maxAttempts: number;
+    readonly baseDelayMs: number;
+    readonly maxDelayMs: number;
+    readonly maxInProcessWaitMs: number;
+    readonly timeoutMs: number;
+  };
+  readonly classify?: (response: { readonly status: number; readonly body: unknown }) => Error | undefined;
+  /** Time left in this invocation; waits beyond it are deferred to the queue. @default unlimited */
+  readonly remainingMs?: () => number;
+  readonly fetch?: typeof fetch;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+  readonly now?: () => number;
+}
+
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class HttpVendorClient implements VendorClient {
+  readonly outbox = false;
+  readonly #options: HttpVendorClientOptions;
+  readonly #fetch: typeof fetch;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #random: () => number;
+  readonly #now: () => number;
+
+  constructor(options: HttpVendorClientOptions) {
+    this.#options = options;
+    this.#fetch = options.fetch ?? fetch;
+    this.#sleep = options.sleep ?? sleepFor;
+    this.#random = options.random ?? Math.random;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async request(request: VendorRequest): Promise<VendorResponse> {
+    const { delivery, limiter, destination } = this.#options;
+    for (let attempt = 1; ; attempt++) {
+      await this.#wait(limiter.delayFor(1), 'rate limit');
+      limiter.take(1);
+      let waitMs: number;
+      let why: string;
+      let cause: unknown;
+      try {
+        const response = await this.#send(request);
+        if (response.status >= 200 && response.status < 300) {
+          const verdict = this.#options.classify?.(response);
+          if (verdict === undefined) return response;
+          if (!(verdict instanceof ThrottledError)) throw verdict;
+          waitMs = Math.max(verdict.retryAfterMs, this.#backoff(attempt));
+          why = verdict.message;
+        } else if (RETRYABLE_STATUS.has(response.status)) {
+          const told = retryAfterMs(response.headers, this.#now());
+          if (response.status === 429 && told !== undefined) limiter.pauseFor(told);
+          waitMs = Math.max(told ?? 0, this.#backoff(attempt));
+          why = `HTTP ${response.status}`;
+        } else {
+          throw new PermanentDeliveryError(response.status, vendorErrorReason(response.body));
+        }
+      } catch (error) {
+        if (error instanceof PermanentError) throw error;
+        if (error instanceof RetryableError && !(error instanceof ThrottledError)) throw error;
+        // Network errors and timeouts: the request may or may not have arrived; deliveries are
+        // idempotent upserts (or carry an idempotency key), so sending again is safe.
+        waitMs = this.#backoff(attempt);
+        why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        cause = error;
+      }
+      if (attempt >= delivery.maxAttempts) {
+        throw new DeferredDeliveryError(
+          `${destination}: ${why} after ${attempt} attempts`,
+          Math.max(1, Math.ceil(waitMs / 1000)),
+          { cause },
+        );
+      }
+      await this.#wait(waitMs, why);
+    }
+  }
+
+  /** Sleeps `ms`, or defers to the queue when that is longer than the budget allows. */
+  async #wait(ms: number, why: string): Promise<void> {
+    if (ms <= 0) return;
+    const budget = Math.min(
+      this.#options.delivery.maxInProcessWaitMs,
+      (this.#options.remainingMs?.() ?? Infinity) - 1000,
+    );
+    if (ms > budget) {
+      throw new DeferredDeliveryError(
+        `${this.#options.destination}: ${why}; retry in ${Math.ceil(ms / 1000)} s`,
+        Math.max(1, Math.ceil(ms / 1000)),
+      );
+    }
+    await this.#sleep(ms);
+  }
+
+  #backoff(attempt: number): number {
+    const { baseDelayMs, maxDelayMs } = this.#options.delivery;
+    return Math.floor(this.#random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
+  }
+
+  async #send(request: VendorRequest): Promise<VendorResponse> {
+    const { baseUrl, headers, delivery } = this.#options;
+    const response = await this.#fetch(`${baseUrl}${request.path}`, {
+      method: request.method,
+      headers: {
+        accept: 'application/json',
+        ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+        ...request.headers,
+      },
+      ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
+      signal: AbortSignal.timeout(delivery.timeoutMs),
+    });
+    const text = await response.text();
+    let body: unknown;
+    if (text !== '') {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+    }
+    return { status: response.status, headers: response.headers, body };
+  }
+}
+
+/**
+ * The client of a destination without credentials (local hub only, where `OMNIHUB_OUTBOX_DIR` is set):
+ * every request is appended to `<dir>/<destination>.jsonl` exactly as it would have been sent
+ * (without credentials), and answered `202` with no body.
+ */
+export class OutboxVendorClient implements VendorClient {
+  readonly outbox = true;
+  constructor(
+    readonly destination: string,
+    readonly file: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async request(request: VendorRequest): Promise<VendorResponse> {
+    await mkdir(dirname(this.file), { recursive: true });
+    const line = {
+      at: this.now().toISOString(),
+      destination: this.destination,
+      method: request.method,
+      path: request.path,
+      ...(request.body !== undefined ? { body: request.body } : {}),
+    };
+    await appendFile(this.file, `${JSON.stringify(line)}\n`);
+    return { status: 202, headers: new Headers(), body: undefined, outbox: true };
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * Delivery: retries with backoff, Retry-After / X-RateLimit-Reset / GraphQL throttling honoured,
+ * deferral to the queue when the wait is too long, the rate limiter; and the engine's rules (own
+ * changes, irrelevant changes, unchanged records, external-id write-back).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hubspotOutbound } from '../../connectors/hubspot/outbound.ts';
+import { sendgridOutbound } from '../../connectors/sendgrid/outbound.ts';
+import { shopifyOutbound } from '../../connectors/shopify/outbound.ts';
+import { squareOutbound } from '../../connectors/square/outbound.ts';
+import type { Envelope } from '../../core/events/envelope.ts';
+import type { EventPublisher } from '../../core/ingest/publisher.ts';
+import type { ProfileItem } from '../../core/profile/store.ts';
+import { resolveDestination } from '../../core/sync/config.ts';
+import { SyncEngine } from '../../core/sync/engine.ts';
+import { TokenBucket } from '../../core/sync/rate-limit.ts';
+import { MemorySyncStateStore } from '../../core/sync/state.ts';
+import { DeferredDeliveryError, retryAfterMs } from '../../core/sync/vendor-client.ts';
+import { FakeHubSpot } from '../fakes/hubspot.ts';
+import { FakeSendGrid } from '../fakes/sendgrid.ts';
+import { FakeShopify } from '../fakes/shopify.ts';
+import { FakeSquare } from '../fakes/square.ts';
+import { clientFor, DEFAULT_CONFIG, profileItem, stamped } from './support.ts';
+
+describe('Vendor client', () => {
+  const hubspot = new FakeHubSpot('hs-token');
+  const square = new FakeSquare('sq-token');
+  const sendgrid = new FakeSendGrid('SG.key');
+  const shopify = new FakeShopify('shpat');
+  beforeAll(() => Promise.all([hubspot.start(), square.start(), sendgrid.start(), shopify.start()]));
+  afterAll(() => Promise.all([hubspot.stop(), square.stop(), sendgrid.stop(), shopify.stop()]));
+  const upsert = { method: 'POST' as const, path: '/crm/v3/objects/contacts/batch/upsert' };
+  const body = { inputs: [{ idProperty: 'email', id: 'ada@example.com', properties: { firstname: 'Ada' } }] };
+
+  it('429 with Retry-After, then 500s: waits as told, retries, and applies the request once', async () => {
+    hubspot.misbehave(
+      {
+        status: 429,
+        headers: { 'retry-after': '1' },
+        body: { status: 'error', policyName: 'TEN_SECONDLY_ROLLING' },
+      },
+      { status: 500, body: { status: 'error', message: 'internal' } },
+      { status: 502 },
+    );
+    const started = Date.now();
+    const response = await clientFor(hubspotOutbound, hubspot.url, {
+      HUBSPOT_ACCESS_TOKEN: 'hs-token',
+    }).request({
+      ...upsert,
+      body,
+    });
+    expect(response.status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(hubspot.requests.map((request) => request.status)).toEqual([429, 500, 502, 200]);
+    expect(hubspot.applied).toHaveLength(1);
+  });
+
+  it('a Retry-After beyond the in-process budget defers to the queue with that delay', async () => {
+    square.misbehave({
+      status: 429,
+      headers: { 'retry-after': '120' },
+      body: { errors: [{ category: 'RATE_LIMIT_ERROR', code: 'RATE_LIMITED', detail: 'slow down' }] },
+    });
+    const client = clientFor(squareOutbound, square.url, { SQUARE_ACCESS_TOKEN: 'sq-token' });
+    const error = await client
+      .request({ method: 'POST', path: '/v2/customers', body: {} })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeferredDeliveryError);
+    expect((error as DeferredDeliveryError).retryAfterSeconds).toBe(120);
+    expect(square.requests).toHaveLength(1);
+  });
+
+  it('retries exhausted on 5xx defer to the queue (the message comes back later)', async () => {
+    const before = square.requests.length;
+    square.misbehave(...Array.from({ length: 5 }, () => ({ status: 503 })));
+    const client = clientFor(
+      squareOutbound,
+      square.url,
+      { SQUARE_ACCESS_TOKEN: 'sq-token' },
+      { maxAttempts: 3 },
+    );
+    await expect(client.request({ method: 'POST', path: '/v2/customers', body: {} })).rejects.toThrow(
+      'HTTP 503 after 3 attempts',
+    );
+    expect(square.requests.length - before).toBe(3);
+    // Two scripted 503s remain unused; answer them away so later tests start clean.
+    await client.request({ method: 'POST', path: '/v2/customers', body: { given_name: 'Ada' } });
+  });
+
+  it("SendGrid's X-RateLimit-Reset (no Retry-After) is the wait", () => {
+    const now = Date.parse('2025-05-01T12:00:00Z');
+    const headers = new Headers({ 'x-ratelimit-reset': String(now / 1000 + 30) });
+    expect(retryAfterMs(headers, now)).toBe(30_000);
+    expect(retryAfterMs(new Headers({ 'retry-after': 'Thu, 01 May 2025 12:00:05 GMT' }), now)).toBe(5_000);
+  });
+
+  it('SendGrid 429 with X-RateLimit-Reset is waited out', async () => {
+    sendgrid.misbehave({
+      status: 429,
+      headers: { 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 1) },
+      body: { errors: [{ message: 'too many requests' }] },
+    });
+    const client = clientFor(sendgridOutbound, sendgrid.url, { SENDGRID_API_KEY: 'SG.key' });
+    const response = await client.request({
+      method: 'PUT',
+      path: '/v3/marketing/contacts',
+      body: { contacts: [{ email: 'ada@example.com' }] },
+    });
+    expect(response.status).toBe(202);
+    expect(sendgrid.requests.map((request) => request.status)).toEqual([429, 202]);
+  });
+
+  it('Shopify GraphQL THROTTLED (HTTP 200) is retried after the bucket refills', async () => {
+    shopify.misbehave({
+      status: 200,
+      body: {
+        errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED' } }],
+        extensions: {
+          cost: { requestedQueryCost: 10, throttleStatus: { currentlyAvailable: 0, restoreRate: 100 } },
+        },
+      },
+    });
+    const client = clientFor(shopifyOutbound, shopify.apiUrl, {
+      SHOPIFY_ADMIN_TOKEN: 'shpat',
+      SHOPIFY_SHOP_DOMAIN: 'x',
+    });
+    const response = await client.request({
+      method: 'POST',
+      path: '/graphql.json',
+      body: {
+        query:
+          'mutation customerSet($input: CustomerSetInput!) { customerSet(input: $input) { customer { id } } }',
+        variables: { input: { email: 'a@example.com' } },
+      },
+    });
+    expect(response.status).toBe(200);
+    expect(shopify.requests).toHaveLength(2);
+    expect(shopify.customers.size).toBe(1);
+  });
+});
+
+describe('Token bucket', () => {
+  it('lets the documented burst through, then spaces requests evenly', () => {
+    let now = 0;
+    const bucket = new TokenBucket({ requests: 100, perSeconds: 10 }, () => now);
+    for (let i = 0; i < 100; i++) {
+      expect(bucket.delayFor(1)).toBe(0);
+      bucket.take(1);
+    }
+    expect(bucket.delayFor(1)).toBe(100); // 10 per second
+    now += 100;
+    expect(bucket.delayFor(1)).toBe(0);
+    bucket.pauseFor(5_000);
+    expect(bucket.delayFor(1)).toBe(5_000);
+  });
+});
+
+describe('Sync engine', () => {
+  const fake = new FakeHubSpot('hs-token');
+  beforeAll(() => fake.start());
+  afterAll(() => fake.stop());
+
+  function setup(profile: ProfileItem) {
+    const published: Envelope[] = [];
+    const publisher: EventPublisher = {
+      async publish(envelopes) {
+        published.push(...envelopes);
+        return { published: new Set(envelopes.map((_, i) => i)), failed: new Set() };
+      },
+    };
+    const state = new MemorySyncStateStore();
+    const engine = new SyncEngine({
+      destination: resolveDestination(DEFAULT_CONFIG, 'hubspot', hubspotOutbound),
+      outbound: hubspotOutbound,
+      config: DEFAULT_CONFIG,
+      profiles: { get: async (id) => (id === profile.profileId ? profile : undefined) },
+      state,
+      publisher,
+      client: clientFor(hubspotOutbound, fake.url, { HUBSPOT_ACCESS_TOKEN: 'hs-token' }),
+      now: () => new Date('2025-05-01T12:00:00.000Z'),
+    });
+    return { engine, published, state };
+  }
+
+  const updated = (changes: Record<string, unknown>, connector = 'shopify', id = 'evt-1'): Envelope => ({
+    id,
+    type: 'profile.updated',
+    source: 'omnihub.profiles',
+    subject: 'p_ada',
+    time: '2025-05-01T12:00:00.000Z',
+    occurredAt: '2025-05-01T12:00:00.000Z',
+    receivedAt: '2025-05-01T12:00:00.000Z',
+    schemaVersion: 1,
+    dataschema: 'https://omnihub.dev/schemas/profile.updated.v1.json',
+    origin: { connector: 'omnihub', deliveryId: id },
+    identities: [],
+    correlationId: 'corr-1',
+    data: { profileId: 'p_ada', changes, causedBy: { eventId: `cause-${id}`, connector } },
+  });
+
+  it('delivers once, links the created id, and skips the identical record afterwards', async () => {
+    const { engine, published, state } = setup(profileItem());
+    const before = fake.requests.length;
+    expect(await engine.handle(updated({ 'traits.phone': '+14155550100' }))).toEqual({
+      status: 'delivered',
+      calls: 1,
+      outbox: false,
+      linked: expect.stringMatching(/^\d+$/),
+    });
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({
+      type: 'customer.linked',
+      source: 'omnihub.hubspot',
+      origin: { connector: 'hubspot' },
+      correlationId: 'corr-1',
+      data: { system: 'hubspot', profileId: 'p_ada' },
+    });
+    expect(published[0]?.identities).toContainEqual({ type: 'email', value: 'ada@example.com' });
+    expect(published[0]?.identities).toContainEqual({
+      type: 'external',
+      system: 'hubspot',
+      value: String((published[0]?.data as { externalId: string } | undefined)?.externalId),
+    });
+    expect([...state.states.values()][0]?.externalId).toBe(
+      (published[0]?.data as { externalId: string } | undefined)?.externalId,
+    );
+    // Redelivered, or a later event that changes nothing HubSpot holds: no call.
+    expect(await engine.handle(updated({ 'traits.phone': '+14155550100' }, 'shopify', 'evt-2'))).toEqual({
+      status: 'skipped',
+      reason: 'unchanged',
+    });
+    expect(fake.requests.length - before).toBe(1);
+  });
+
+  it.each([
+    ['a change HubSpot caused itself', updated({ 'traits.firstName': 'Ada' }, 'hubspot'), 'own_change'],
+    ['an identity-only change', updated({ identities: ['ext:square:SQ1'] }, 'square'), 'irrelevant_change'],
+    ['a trait HubSpot does not receive', updated({ 'traits.locale': 'en-GB' }), 'irrelevant_change'],
+  ])('skips %s without reading the profile', async (_name, event, reason) => {
+    const { engine } = setup(profileItem());
+    expect(await engine.handle(event)).toEqual({ status: 'skipped', reason });
+  });
+
+  it('a consent change is always relevant: opt-outs propagate everywhere', async () => {
+    const { engine } = setup(
+      profileItem({ consent: { email: stamped({ status: 'unsubscribed' as const }, 'sendgrid') } }),
+    );
+    const outcome = await engine.handle(updated({ 'consent.email': { status: 'unsubscribed' } }, 'sendgrid'));
+    expect(outcome.status).toBe('delivered');
+    const body = fake.requests.at(-1)?.body as
+      | { inputs: { properties: Record<string, string> }[] }
+      | undefined;
+    const properties = body?.inputs[0]?.properties;
+    expect(properties?.omnihub_email_consent).toBe('unsubscribed');
+  });
+});

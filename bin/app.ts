@@ -6,6 +6,10 @@
  * - account: context `omnihub:account`, else `CDK_DEFAULT_ACCOUNT` (set by the CDK CLI from your
  *   credentials), else the placeholder `123456789012`.
  * - region: context `omnihub:region`, else `CDK_DEFAULT_REGION`, else `us-east-1`.
+ * - `omnihub:connectors`, `omnihub:destinations`: comma-separated ids to build (default: all).
+ * - `omnihub:alarmTopicArn`: an existing SNS topic for alarms (default: the hub creates one).
+ * - `omnihub:domainName` + `omnihub:certificateArn`: serve the API on your domain.
+ * - `omnihub:analytics`: `false` leaves out the Firehose/Glue/Athena analytics.
  *
  * The placeholders exist so that `cdk synth` works offline with no credentials at all. A stack synthesized
  * with a placeholder carries a warning, and deploying it fails at the CLI's account check rather than
@@ -50,10 +54,26 @@ export function createApp(options: OmnihubAppOptions = {}): { app: App; stack: O
   const account = contextString(app, 'omnihub:account') ?? environment.CDK_DEFAULT_ACCOUNT;
   const region = contextString(app, 'omnihub:region') ?? environment.CDK_DEFAULT_REGION;
 
+  const connectors = contextList(app, 'omnihub:connectors');
+  const destinations = contextList(app, 'omnihub:destinations');
+  const alarmTopicArn = contextString(app, 'omnihub:alarmTopicArn');
+  const domainName = contextString(app, 'omnihub:domainName');
+  const certificateArn = contextString(app, 'omnihub:certificateArn');
+  if (Boolean(domainName) !== Boolean(certificateArn)) {
+    throw new Error('omnihub:domainName and omnihub:certificateArn go together: give both or neither');
+  }
   const stack = new OmnihubStack(app, `Omnihub-${stage}`, {
     description: `Omnihub integration hub (${stage}).`,
     env: { account: account ?? PLACEHOLDER_ACCOUNT, region: region ?? PLACEHOLDER_REGION },
-    hub: { ...hub, stage },
+    hub: {
+      ...(connectors ? { connectors } : {}),
+      ...(destinations ? { destinations } : {}),
+      ...(contextString(app, 'omnihub:analytics') === 'false' ? { analytics: false as const } : {}),
+      ...hub,
+      stage,
+    },
+    ...(alarmTopicArn ? { alarmTopicArn } : {}),
+    ...(domainName && certificateArn ? { customDomain: { domainName, certificateArn } } : {}),
   });
   const missing = [account ? undefined : 'account', region ? undefined : 'region'].filter(Boolean);
   if (missing.length > 0) {
@@ -69,6 +89,17 @@ export function createApp(options: OmnihubAppOptions = {}): { app: App; stack: O
   // A cdk-nag 3 pack reports failure for any violation, warning or error, and CDK then fails the synth.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stack };
+}
+
+/** A comma-separated context value as a list (`-c omnihub:connectors=shopify,twilio`); `''` is none. */
+function contextList(app: App, key: string): string[] | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (Array.isArray(value)) return value.map(String);
+  if (typeof value !== 'string') return undefined;
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 function contextString(app: App, key: string): string | undefined {

@@ -10,6 +10,7 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -19,10 +20,13 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE_PREFIX } from '../core/events/envelope.ts';
+import { Analytics, type AnalyticsProps } from './analytics.ts';
 import { lambdaBundling } from './bundling.ts';
+import { HubMonitoring } from './monitoring.ts';
 import {
   type ApiFunctionDefinition,
   type AttributeType,
@@ -33,7 +37,9 @@ import {
   type FunctionAccess,
   type FunctionDefinition,
   type IngestRoute,
+  profileTable,
   retentionOf,
+  selectTopology,
   type TableDefinition,
   type Topology,
   visibilityTimeoutOf,
@@ -141,7 +147,51 @@ export interface IntegrationHubProps {
    * @default { maxEventAge: Duration.hours(24), retryAttempts: 185 }
    */
   readonly deliveryRetry?: DeliveryRetry;
+  /**
+   * Connector ids whose webhook routes are built (see `connectors/index.ts`).
+   * @default every connector of the topology
+   */
+  readonly connectors?: readonly string[];
+  /**
+   * Sync destinations (connector ids) kept in step with the profile (docs/sync.md).
+   * @default every destination of the topology
+   */
+  readonly destinations?: readonly string[];
+  /**
+   * Where alarms notify (DLQ depth, API 5xx, rule FailedInvocations, function errors and throttles).
+   * @default a new topic encrypted with the hub key; subscribe to it
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Serve the HTTP API on your own domain; vendors then post to `https://<domainName>/webhooks/<id>`.
+   * @default the execute-api endpoint
+   */
+  readonly customDomain?: CustomDomain;
+  /**
+   * Events to S3, profile snapshots, Glue tables and an Athena workgroup (docs/analytics.md);
+   * `false` leaves them out.
+   * @default analytics with its defaults
+   */
+  readonly analytics?: false | HubAnalyticsOptions;
 }
+
+/**
+ * A custom domain for the hub's HTTP API.
+ *
+ * @example
+ * const customDomain: CustomDomain = { domainName: 'hooks.example.com', certificate };
+ */
+export interface CustomDomain {
+  readonly domainName: string;
+  /** An ACM certificate for `domainName` in the stack's region. */
+  readonly certificate: acm.ICertificate;
+}
+
+/** Analytics settings the hub does not decide itself (it passes its bus, table, key and stage). */
+export type HubAnalyticsOptions = Omit<
+  AnalyticsProps,
+  'bus' | 'profileTable' | 'key' | 'stage' | 'removalPolicy' | 'logRetention'
+>;
 
 /** The topology refers to something that does not exist or cannot work. */
 export class TopologyError extends Error {
@@ -201,6 +251,11 @@ export class IntegrationHub extends Construct {
   /** Bus rules by consumer id; L1 so the event pattern is exactly the topology's. */
   public readonly rules: Readonly<Record<string, events.CfnRule>>;
 
+  /** Alarms (to `alarmTopic`) and the dashboard. */
+  public readonly monitoring: HubMonitoring;
+  /** Events and profiles for SQL (Athena); undefined when `analytics: false`. */
+  public readonly analytics?: Analytics;
+
   /** The topology this hub was built from. */
   public readonly topology: Topology;
   private readonly removalPolicy: RemovalPolicy;
@@ -212,7 +267,14 @@ export class IntegrationHub extends Construct {
   constructor(scope: Construct, id: string, props: IntegrationHubProps = {}) {
     super(scope, id);
 
-    this.topology = props.topology ?? defaultTopology;
+    try {
+      this.topology = selectTopology(props.topology ?? defaultTopology, {
+        ...(props.connectors ? { connectors: props.connectors } : {}),
+        ...(props.destinations ? { destinations: props.destinations } : {}),
+      });
+    } catch (error) {
+      throw new TopologyError(error instanceof Error ? error.message : String(error));
+    }
     this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const throttle: Required<WebhookThrottle> = {
@@ -275,10 +337,17 @@ export class IntegrationHub extends Construct {
       description: 'Omnihub: vendor webhooks (POST /webhooks/<connector>) and the profile API (IAM).',
       createDefaultStage: false,
     });
+    const domainName = props.customDomain
+      ? new apigwv2.DomainName(this, 'Domain', {
+          domainName: props.customDomain.domainName,
+          certificate: props.customDomain.certificate,
+        })
+      : undefined;
     this.api.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
       throttle,
+      ...(domainName ? { domainMapping: { domainName } } : {}),
       accessLogSettings: {
         destination: new apigwv2.LogGroupLogDestination(accessLogs),
         // No body, no headers: deliveries carry personal data.
@@ -299,7 +368,9 @@ export class IntegrationHub extends Construct {
         ),
       },
     });
-    this.publicUrl = props.publicUrl?.replace(/\/+$/, '') ?? this.api.apiEndpoint;
+    this.publicUrl =
+      props.publicUrl?.replace(/\/+$/, '') ??
+      (props.customDomain ? `https://${props.customDomain.domainName}` : this.api.apiEndpoint);
 
     const functions: Record<string, NodejsFunction> = {};
     const secrets: Record<string, secretsmanager.Secret> = {};
@@ -335,6 +406,24 @@ export class IntegrationHub extends Construct {
     this.deadLetterQueues = deadLetterQueues;
     this.targetDeadLetterQueues = targetDeadLetterQueues;
     this.rules = rules;
+
+    this.monitoring = new HubMonitoring(this, 'Monitoring', {
+      hub: this,
+      ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
+    });
+    const profiles = this.tables[profileTable.id];
+    this.analytics =
+      props.analytics === false || !profiles
+        ? undefined
+        : new Analytics(this, 'Analytics', {
+            ...props.analytics,
+            bus: this.bus,
+            profileTable: profiles,
+            key: this.key,
+            stage: props.stage ?? 'dev',
+            removalPolicy: this.removalPolicy,
+            logRetention: this.logRetention,
+          });
   }
 
   /**

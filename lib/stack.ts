@@ -3,6 +3,8 @@
  * register webhooks and find the data.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { IntegrationHub, type IntegrationHubProps } from './integration-hub.ts';
 
@@ -16,6 +18,16 @@ export interface OmnihubStackProps extends StackProps {
    * @default the hub's defaults (the repository's topology, no stage suffix)
    */
   readonly hub?: IntegrationHubProps;
+  /**
+   * An existing SNS topic for alarms (e.g. your paging tool's), by ARN.
+   * @default the hub creates an encrypted topic
+   */
+  readonly alarmTopicArn?: string;
+  /**
+   * Serve the API on your domain with an ACM certificate (in the stack's region), by ARN.
+   * @default the execute-api endpoint
+   */
+  readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
 }
 
 /**
@@ -30,7 +42,24 @@ export class OmnihubStack extends Stack {
 
   constructor(scope: Construct, id: string, props: OmnihubStackProps = {}) {
     super(scope, id, props);
-    this.hub = new IntegrationHub(this, 'Hub', props.hub);
+    this.hub = new IntegrationHub(this, 'Hub', {
+      ...props.hub,
+      ...(props.alarmTopicArn
+        ? { alarmTopic: sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) }
+        : {}),
+      ...(props.customDomain
+        ? {
+            customDomain: {
+              domainName: props.customDomain.domainName,
+              certificate: acm.Certificate.fromCertificateArn(
+                this,
+                'Certificate',
+                props.customDomain.certificateArn,
+              ),
+            },
+          }
+        : {}),
+    });
 
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL vendors post webhooks to (OMNIHUB_PUBLIC_URL).',
@@ -50,6 +79,24 @@ export class OmnihubStack extends Stack {
       new CfnOutput(this, `${pascalCase(route.connector.id)}WebhookUrl`, {
         description: `Register this URL in ${route.connector.name}'s webhook settings.`,
         value: `${this.hub.publicUrl}${route.path}`,
+      });
+    }
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'Subscribe to this topic to receive Omnihub alarms.',
+      value: this.hub.monitoring.alarmTopic.topicArn,
+    });
+    new CfnOutput(this, 'DashboardName', {
+      description: 'The CloudWatch dashboard of this hub.',
+      value: this.hub.monitoring.dashboard.dashboardName,
+    });
+    if (this.hub.analytics) {
+      new CfnOutput(this, 'AthenaWorkGroup', {
+        description: 'Athena workgroup for SQL over profiles and events (docs/analytics.md).',
+        value: this.hub.analytics.workGroupName,
+      });
+      new CfnOutput(this, 'GlueDatabase', {
+        description: 'Glue database with the profiles, identities, events, orders and consent tables.',
+        value: this.hub.analytics.databaseName,
       });
     }
     for (const [connectorId, secret] of Object.entries(this.hub.secrets)) {

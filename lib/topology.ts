@@ -85,6 +85,8 @@ export interface ConsumerDefinition extends FunctionDefinition {
   readonly queue?: QueueDefinition;
   /** The function sends refused messages to its own DLQ (with the reason) and may look its queues up. */
   readonly deadLettersItself?: boolean;
+  /** Set on sync consumers: the connector whose system they push profile changes to. */
+  readonly destination?: string;
 }
 
 /** A route of the hub's own HTTP API, in API Gateway route-key syntax (`{name}` path parameters). */
@@ -163,6 +165,7 @@ export function syncConsumer(connector: ConnectorDefinition, config: SyncConfig)
   if (destination.events.includes('profile.merged')) alternatives.push({ 'detail-type': ['profile.merged'] });
   return {
     id: `sync-${connector.id}`,
+    destination: connector.id,
     description: `Keeps ${connector.name} in step with the unified profile (fan-out sync, docs/sync.md).`,
     entry: `functions/sync-${connector.id}.ts`,
     pattern: { source: ['omnihub.profiles'], $or: alternatives },
@@ -259,3 +262,45 @@ export const topology: Topology = {
     },
   ],
 };
+
+/** Which connectors receive webhooks and which destinations are synced; omitted means all. */
+export interface TopologySelection {
+  readonly connectors?: readonly string[];
+  readonly destinations?: readonly string[];
+}
+
+/**
+ * The topology with only the selected webhook connectors and sync destinations.
+ *
+ * @throws Error naming an id the topology does not have.
+ * @example
+ * selectTopology(topology, { connectors: ['shopify', 'twilio'], destinations: ['hubspot'] });
+ */
+export function selectTopology(of: Topology, selection: TopologySelection): Topology {
+  const known = (kind: string, ids: readonly string[] | undefined, available: readonly string[]) => {
+    const unknown = (ids ?? []).filter((id) => !available.includes(id));
+    if (unknown.length > 0) {
+      throw new Error(
+        `unknown ${kind} ${unknown.join(', ')}; the topology has ${available.join(', ') || 'none'}`,
+      );
+    }
+    return ids === undefined ? undefined : new Set(ids);
+  };
+  const connectorIds = known(
+    'connector',
+    selection.connectors,
+    of.ingest.map((route) => route.connector.id),
+  );
+  const destinationIds = known(
+    'destination',
+    selection.destinations,
+    of.consumers.flatMap((consumer) => (consumer.destination ? [consumer.destination] : [])),
+  );
+  return {
+    ...of,
+    ingest: connectorIds ? of.ingest.filter((route) => connectorIds.has(route.connector.id)) : of.ingest,
+    consumers: destinationIds
+      ? of.consumers.filter((consumer) => !consumer.destination || destinationIds.has(consumer.destination))
+      : of.consumers,
+  };
+}

@@ -1,6 +1,8 @@
 /** The CLI's commands: one module each, one line here. */
 import type { CliCommand } from '../command.ts';
 import { dlqCommand } from './dlq.ts';
+import { exportCommand } from './export.ts';
 import { profileCommand } from './profile.ts';
+import { sqlCommand } from './sql.ts';
 
-export const commands: readonly CliCommand[] = [profileCommand, dlqCommand];
+export const commands: readonly CliCommand[] = [profileCommand, exportCommand, sqlCommand, dlqCommand];

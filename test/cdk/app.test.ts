@@ -29,6 +29,28 @@ describe('App: bin/app.ts', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::Events::EventBus', { Name: 'omnihub-test-qa' });
   });
 
+  it('takes connectors, destinations, the alarm topic, a custom domain and analytics from context', () => {
+    const { stack } = appWith({
+      'omnihub:connectors': '',
+      'omnihub:destinations': 'hubspot,sendgrid',
+      'omnihub:alarmTopicArn': 'arn:aws:sns:us-east-1:111122223333:pager',
+      'omnihub:domainName': 'hooks.example.com',
+      'omnihub:certificateArn': 'arn:aws:acm:us-east-1:111122223333:certificate/abc',
+      'omnihub:analytics': 'false',
+    });
+    expect(stack.hub.topology.ingest).toEqual([]);
+    expect(stack.hub.topology.consumers.flatMap((c) => (c.destination ? [c.destination] : []))).toEqual([
+      'hubspot',
+      'sendgrid',
+    ]);
+    expect(stack.hub.analytics).toBeUndefined();
+    expect(stack.hub.publicUrl).toBe('https://hooks.example.com');
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::SNS::Topic', 0);
+    template.hasOutput('AlarmTopicArn', { Value: 'arn:aws:sns:us-east-1:111122223333:pager' });
+    expect(() => appWith({ 'omnihub:domainName': 'hooks.example.com' })).toThrow(/go together/);
+  });
+
   it('falls back to the CLI credentials environment', () => {
     const { stack } = appWith({}, { CDK_DEFAULT_ACCOUNT: '444455556666', CDK_DEFAULT_REGION: 'us-west-2' });
 

@@ -2,11 +2,12 @@
  * The hub construct, built from a small test topology (a fake connector, the real consumers with a
  * stub entry, a read-only consumer, a table with a GSI). Each test synthesizes a fresh stack.
  */
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { TopologyError } from '../../lib/integration-hub.ts';
+import { IntegrationHub, TopologyError } from '../../lib/integration-hub.ts';
 import { DEFAULTS, profileTable, type Topology, visibilityTimeoutOf } from '../../lib/topology.ts';
 import {
   acme,
@@ -17,6 +18,7 @@ import {
   STUB_ENTRY,
   statementsOf,
   synthHub,
+  TEST_CONTEXT,
   testTopology,
 } from './support.ts';
 
@@ -634,6 +636,54 @@ describe('Construct: IntegrationHub', () => {
           expect(reason.length).toBeGreaterThan(40);
         }
       }
+    });
+  });
+
+  describe('construct props for a platform team', () => {
+    it('builds only the connectors and destinations asked for, and refuses unknown ids', () => {
+      const topology: Topology = {
+        ...testTopology,
+        consumers: [
+          ...testTopology.consumers,
+          { ...reporter, id: 'sync-acme', destination: 'acme', entry: STUB_ENTRY },
+        ],
+      };
+      const all = synthHub({ topology });
+      expect(Object.keys(all.hub.functions)).toContain('sync-acme');
+
+      const none = synthHub({ topology, destinations: [] });
+      expect(Object.keys(none.hub.functions)).not.toContain('sync-acme');
+      expect(Object.keys(none.hub.functions)).toContain(reporter.id);
+
+      const noWebhooks = synthHub({ topology, connectors: [] });
+      expect(noWebhooks.hub.topology.ingest).toEqual([]);
+      noWebhooks.template.resourcePropertiesCountIs(
+        'AWS::ApiGatewayV2::Route',
+        { RouteKey: Match.stringLikeRegexp('^POST /webhooks/') },
+        0,
+      );
+
+      expect(() => synthHub({ topology, connectors: ['shopfy'] })).toThrow(/unknown connector shopfy/);
+      expect(() => synthHub({ topology, destinations: ['klaviyo'] })).toThrow(/unknown destination klaviyo/);
+    });
+
+    it('serves the API on a custom domain, which becomes the public URL vendors sign', () => {
+      const app = new App({ context: TEST_CONTEXT });
+      const stack = new Stack(app, 'Domain');
+      const certificate = acm.Certificate.fromCertificateArn(
+        stack,
+        'Certificate',
+        'arn:aws:acm:us-east-1:111122223333:certificate/abc',
+      );
+      const hub = new IntegrationHub(stack, 'Hub', {
+        topology: testTopology,
+        analytics: false,
+        customDomain: { domainName: 'hooks.example.com', certificate },
+      });
+      const template = Template.fromStack(stack);
+      template.hasResourceProperties('AWS::ApiGatewayV2::DomainName', { DomainName: 'hooks.example.com' });
+      template.hasResourceProperties('AWS::ApiGatewayV2::ApiMapping', { DomainName: Match.anyValue() });
+      expect(hub.publicUrl).toBe('https://hooks.example.com');
     });
   });
 });

@@ -96,11 +96,19 @@ export function withExistingEntries(of: Topology): Topology {
   return { ...of, ingest: of.ingest.map(fix), consumers: of.consumers.map(fix) };
 }
 
-/** A fresh app, stack and hub; the template is synthesized once, here. */
+/**
+ * A fresh app, stack and hub; the template is synthesized once, here. Analytics is left out unless
+ * asked for (its own tests cover it: test/cdk/analytics.test.ts), so counts here are the hub's own.
+ */
 export function synthHub(props: IntegrationHubProps = {}) {
   const app = new App({ context: TEST_CONTEXT });
   const stack = new Stack(app, 'Test');
-  const hub = new IntegrationHub(stack, 'Hub', { topology: testTopology, stage: 'test', ...props });
+  const hub = new IntegrationHub(stack, 'Hub', {
+    topology: testTopology,
+    stage: 'test',
+    analytics: false,
+    ...props,
+  });
   const template = Template.fromStack(stack);
   return { app, stack, hub, template };
 }

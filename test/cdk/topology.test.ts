@@ -96,8 +96,9 @@ describe('Topology: the real one in CDK', () => {
     }
   });
 
-  it('passes cdk-nag AwsSolutions with nothing unacknowledged', () => {
-    const { stack } = synthHub({ topology: buildable });
+  it('passes cdk-nag AwsSolutions with nothing unacknowledged, analytics and monitoring included', () => {
+    const { stack, hub } = synthHub({ topology: buildable, analytics: {} });
+    expect(hub.analytics).toBeDefined();
 
     expect(
       new AwsSolutionsChecks().validateScope(stack).violations.map((violation) => violation.ruleName),

@@ -1,0 +1,107 @@
+/**
+ * `omnihub sql "SELECT ..." [--json|--csv] [--hub url] [--from dir]`: DuckDB over a fresh export of
+ * the local hub, with the views analysts query in Athena too (docs/analytics.md).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AnalyticsSession, type ExportFormat } from '../../analytics/duckdb.ts';
+import { exportLocalHub } from '../../analytics/export.ts';
+import { formatCsv, formatJson, formatTable } from '../../analytics/output.ts';
+import { asUsageError, type CliCommand, UsageError } from '../command.ts';
+import { localHubUrl, parseFormat, progressFor } from './export.ts';
+
+const USAGE = `Usage:
+  omnihub sql "<query>" [--json | --csv] [--hub <url>] [--from <dir>]
+
+Exports the running local hub to a temporary folder and runs the query with DuckDB over the views
+profiles, identities, events, orders, consent, merges (and profile_orders). The same queries run on
+Athena in AWS; the columns and five example queries are in docs/analytics.md.
+
+Options:
+  --json        print an array of objects
+  --csv         print CSV with a header row
+  --hub <url>   the local hub (default: OMNIHUB_API_URL when it is local, else http://127.0.0.1:$PORT or :3000)
+  --from <dir>  query an existing export (omnihub export --out <dir>) instead of a fresh one
+
+Examples:
+  npx omnihub sql "SELECT first_channel, count(*) AS people FROM profiles GROUP BY 1"
+  npx omnihub sql "SELECT * FROM merges" --json`;
+
+function formatOf(dir: string): ExportFormat {
+  let manifest: { format?: string };
+  try {
+    manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { format?: string };
+  } catch {
+    throw new UsageError(`--from ${dir}: no manifest.json there; is it an \`omnihub export\` folder?`);
+  }
+  return parseFormat(manifest.format);
+}
+
+export const sqlCommand: CliCommand = {
+  name: 'sql',
+  summary: 'Run SQL (DuckDB) over a fresh export of the local hub',
+  usage: USAGE,
+  async run(args, io) {
+    let parsed: {
+      values: { json?: boolean; csv?: boolean; hub?: string; from?: string };
+      positionals: string[];
+    };
+    try {
+      parsed = parseArgs({
+        args: [...args],
+        options: {
+          json: { type: 'boolean' },
+          csv: { type: 'boolean' },
+          hub: { type: 'string' },
+          from: { type: 'string' },
+        },
+        strict: true,
+        allowPositionals: true,
+      });
+    } catch (error) {
+      throw asUsageError(error);
+    }
+    const { values, positionals } = parsed;
+    if (positionals.length !== 1 || positionals[0]?.trim() === '') {
+      throw new UsageError('give exactly one query, quoted');
+    }
+    if (values.json && values.csv) throw new UsageError('--json and --csv exclude each other');
+    const query = positionals[0] ?? '';
+
+    let dir = values.from;
+    let format: ExportFormat = 'parquet';
+    let temporary: string | undefined;
+    if (dir) format = formatOf(dir);
+    else {
+      const hubUrl = localHubUrl(values.hub, io);
+      temporary = mkdtempSync(join(tmpdir(), 'omnihub-sql-'));
+      dir = temporary;
+      // Scripts read stdout; the progress bar is only for a person at a terminal.
+      const progress = io.interactive ? progressFor(io) : undefined;
+      const result = await exportLocalHub({
+        hubUrl,
+        dir,
+        format,
+        ...(progress
+          ? { progress: (step: string, done: number, total?: number) => progress.update(step, done, total) }
+          : {}),
+      });
+      progress?.clear();
+      for (const warning of result.warnings) io.err(`warning: ${warning}`);
+    }
+    try {
+      const session = await AnalyticsSession.open(dir, format);
+      try {
+        const result = await session.query(query);
+        io.out(values.json ? formatJson(result) : values.csv ? formatCsv(result) : formatTable(result));
+      } finally {
+        session.close();
+      }
+    } finally {
+      if (temporary) rmSync(temporary, { recursive: true, force: true });
+    }
+    return 0;
+  },
+};

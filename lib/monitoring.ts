@@ -1,0 +1,249 @@
+/**
+ * Alarms and one dashboard for an {@link IntegrationHub}: what an on-call engineer needs to see that
+ * webhooks are accepted, events reach their consumers and nothing piles up in a dead-letter queue.
+ *
+ * Alarms (each notifies the alarm topic, in alarm and back to OK):
+ * - every dead-letter queue (consumer DLQs, rule-target DLQs, the bus DLQ): any visible message;
+ * - the HTTP API: any 5xx in a 5-minute period (ingest or profile API failing: vendors will retry);
+ * - every bus rule: EventBridge `FailedInvocations` (events that could not be put on the queue);
+ * - every function: `Throttles` and `Errors`.
+ */
+import { Duration, Fn, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { IntegrationHub } from './integration-hub.ts';
+
+export interface HubMonitoringProps {
+  readonly hub: IntegrationHub;
+  /**
+   * Where alarms notify (e.g. a topic your paging tool subscribes to).
+   * @default a new topic encrypted with the hub key
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Name of the CloudWatch dashboard.
+   * @default CloudFormation generates one
+   */
+  readonly dashboardName?: string;
+}
+
+const PERIOD = Duration.minutes(5);
+
+export class HubMonitoring extends Construct {
+  public readonly alarmTopic: sns.ITopic;
+  public readonly alarms: readonly cloudwatch.Alarm[];
+  public readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: HubMonitoringProps) {
+    super(scope, id);
+    const { hub } = props;
+    this.alarmTopic = props.alarmTopic ?? this.createTopic(hub);
+    const alarms: cloudwatch.Alarm[] = [];
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
+      const created = new cloudwatch.Alarm(this, alarmId, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      created.addAlarmAction(new actions.SnsAction(this.alarmTopic));
+      created.addOkAction(new actions.SnsAction(this.alarmTopic));
+      alarms.push(created);
+      return created;
+    };
+    const depth = (queue: sqs.IQueue) =>
+      queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' });
+
+    const deadLetters: [string, sqs.IQueue, string][] = [
+      [
+        'BusDeadLetters',
+        hub.busDeadLetterQueue,
+        'Events the bus could not process (encryption failure). See docs/operations.md.',
+      ],
+    ];
+    for (const [consumerId, queue] of Object.entries(hub.deadLetterQueues)) {
+      deadLetters.push([
+        `${pascal(consumerId)}DeadLetters`,
+        queue,
+        `Messages ${consumerId} failed to process after every retry: inspect with \`npx omnihub dlq list\`, redrive after the fix.`,
+      ]);
+    }
+    for (const [consumerId, queue] of Object.entries(hub.targetDeadLetterQueues)) {
+      deadLetters.push([
+        `${pascal(consumerId)}TargetDeadLetters`,
+        queue,
+        `Events the bus could not deliver to the ${consumerId} queue.`,
+      ]);
+    }
+    for (const [alarmId, queue, description] of deadLetters) alarm(alarmId, depth(queue), description);
+
+    const api5xx = new cloudwatch.Metric({
+      namespace: 'AWS/ApiGateway',
+      metricName: '5xx',
+      dimensionsMap: { ApiId: hub.api.apiId, Stage: '$default' },
+      statistic: 'Sum',
+      period: PERIOD,
+    });
+    alarm(
+      'Api5xx',
+      api5xx,
+      'The HTTP API answered 5xx: vendors will retry, but ingest or the profile API is failing.',
+    );
+
+    const failedInvocations: cloudwatch.IMetric[] = [];
+    for (const [consumerId, rule] of Object.entries(hub.rules)) {
+      const metric = new cloudwatch.Metric({
+        namespace: 'AWS/Events',
+        metricName: 'FailedInvocations',
+        // Ref of a rule on a custom bus is `<bus name>|<rule name>`.
+        dimensionsMap: {
+          EventBusName: hub.bus.eventBusName,
+          RuleName: Fn.select(1, Fn.split('|', rule.ref)),
+        },
+        statistic: 'Sum',
+        period: PERIOD,
+      });
+      failedInvocations.push(metric.with({ label: consumerId }));
+      alarm(
+        `${pascal(consumerId)}FailedInvocations`,
+        metric,
+        `The bus failed to deliver events to the ${consumerId} queue.`,
+      );
+    }
+
+    const errors: cloudwatch.IMetric[] = [];
+    const throttles: cloudwatch.IMetric[] = [];
+    for (const [functionId, fn] of Object.entries(hub.functions)) {
+      // Alarms on unlabelled metrics (a label turns the alarm into a metric-math alarm); graphs label them.
+      const functionErrors = fn.metricErrors({ period: PERIOD, statistic: 'Sum' });
+      const functionThrottles = fn.metricThrottles({ period: PERIOD, statistic: 'Sum' });
+      errors.push(functionErrors.with({ label: functionId }));
+      throttles.push(functionThrottles.with({ label: functionId }));
+      alarm(`${pascal(functionId)}Errors`, functionErrors, `The ${functionId} function failed invocations.`);
+      alarm(
+        `${pascal(functionId)}Throttles`,
+        functionThrottles,
+        `The ${functionId} function is throttled (concurrency).`,
+      );
+    }
+    this.alarms = alarms;
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      ...(props.dashboardName ? { dashboardName: props.dashboardName } : {}),
+      defaultInterval: Duration.hours(3),
+    });
+    const connectorMetric = (metricName: string, connectorId: string) =>
+      new cloudwatch.Metric({
+        namespace: 'Omnihub',
+        metricName,
+        dimensionsMap: { service: 'omnihub-ingest', connector: connectorId },
+        statistic: 'Sum',
+        period: PERIOD,
+        label: `${connectorId} ${metricName}`,
+      });
+    const connectorIds = hub.topology.ingest.map((route) => route.connector.id);
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown:
+          '# Omnihub\nWebhooks in, canonical events on the bus, consumers (profile writer, sync) behind queues. Runbook: docs/operations.md.',
+        width: 24,
+        height: 2,
+      }),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 24, height: 4 }),
+      new cloudwatch.GraphWidget({
+        title: 'Webhooks received / published per connector',
+        left: connectorIds.map((connectorId) => connectorMetric('WebhooksReceived', connectorId)),
+        right: connectorIds.map((connectorId) => connectorMetric('EventsPublished', connectorId)),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'HTTP API: requests, 4xx, 5xx, latency p99',
+        left: ['Count', '4xx', '5xx'].map(
+          (metricName) =>
+            new cloudwatch.Metric({
+              namespace: 'AWS/ApiGateway',
+              metricName,
+              dimensionsMap: { ApiId: hub.api.apiId, Stage: '$default' },
+              statistic: 'Sum',
+              period: PERIOD,
+            }),
+        ),
+        right: [
+          new cloudwatch.Metric({
+            namespace: 'AWS/ApiGateway',
+            metricName: 'Latency',
+            dimensionsMap: { ApiId: hub.api.apiId, Stage: '$default' },
+            statistic: 'p99',
+            period: PERIOD,
+          }),
+        ],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({ title: 'Function errors', left: errors, width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Function throttles', left: throttles, width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Bus rule failed invocations', left: failedInvocations, width: 8 }),
+      new cloudwatch.GraphWidget({
+        title: 'Queue depth (visible) and oldest message age',
+        left: Object.entries(hub.queues).map(([consumerId, queue]) =>
+          queue.metricApproximateNumberOfMessagesVisible({
+            period: PERIOD,
+            statistic: 'Maximum',
+            label: consumerId,
+          }),
+        ),
+        right: Object.entries(hub.queues).map(([consumerId, queue]) =>
+          queue.metricApproximateAgeOfOldestMessage({
+            period: PERIOD,
+            statistic: 'Maximum',
+            label: consumerId,
+          }),
+        ),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Dead letters (visible)',
+        left: deadLetters.map(([alarmId, queue]) =>
+          queue.metricApproximateNumberOfMessagesVisible({
+            period: PERIOD,
+            statistic: 'Maximum',
+            label: alarmId,
+          }),
+        ),
+        width: 12,
+      }),
+    );
+  }
+
+  private createTopic(hub: IntegrationHub): sns.Topic {
+    const topic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'Omnihub alarms',
+      masterKey: hub.key,
+      enforceSSL: true,
+    });
+    // CloudWatch publishes to the CMK-encrypted topic as the cloudwatch service.
+    hub.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsToEncryptedTopic',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    return topic;
+  }
+}
+
+function pascal(id: string): string {
+  return id
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0]?.toUpperCase() + part.slice(1))
+    .join('');
+}

@@ -51,6 +51,17 @@ describe('App: bin/app.ts', () => {
     expect(() => appWith({ 'omnihub:domainName': 'hooks.example.com' })).toThrow(/go together/);
   });
 
+  it('synthesizes the same template twice (a second synth shows no diff)', () => {
+    const context = {
+      'omnihub:stage': 'prod',
+      'omnihub:account': '111122223333',
+      'omnihub:region': 'eu-west-1',
+    };
+    const first = Template.fromStack(appWith(context).stack).toJSON();
+    const second = Template.fromStack(appWith(context).stack).toJSON();
+    expect(JSON.stringify(second)).toBe(JSON.stringify(first));
+  });
+
   it('falls back to the CLI credentials environment', () => {
     const { stack } = appWith({}, { CDK_DEFAULT_ACCOUNT: '444455556666', CDK_DEFAULT_REGION: 'us-west-2' });
 

@@ -13,6 +13,7 @@ import { defaultBaseUrl, HubApiError, HubClient } from '../hub-client.ts';
 const USAGE = `Usage:
   omnihub profile get (--email <email> | --phone <phone> | --external <system:id> | --id <profileId>) [--json]
   omnihub profile events <profileId> [--limit <n>] [--all] [--json]
+  omnihub profile erase <profileId> --yes [--json]
 
 Options:
   --api <url>   the hub's base URL (default: OMNIHUB_API_URL, else http://127.0.0.1:$PORT or :3000);
@@ -20,6 +21,8 @@ Options:
   --json        print the API's JSON instead of tables
   --limit <n>   events per page (1-100, default 20)
   --all         follow the cursor to the end of the timeline
+  --yes         confirm an erasure (the profile, the profiles merged into it, their identities and
+                timeline are deleted; profile.erased is announced to the sync destinations)
 
 Examples:
   npx omnihub profile get --email ada@example.com
@@ -197,15 +200,41 @@ async function events(args: readonly string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+async function erase(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: {
+      api: { type: 'string' },
+      yes: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1) throw new UsageError('give one profile id');
+  if (!values.yes) throw new UsageError('erasure cannot be undone: add --yes to confirm');
+  const client = clientFor(values.api, io);
+  const result = await client.request<{
+    profileId: string;
+    erased: { identities: number; timelineEntries: number };
+  }>('DELETE', `/profiles/${encodeURIComponent(positionals[0] ?? '')}`);
+  io.out(
+    values.json
+      ? JSON.stringify(result, null, 2)
+      : `Erased ${result.profileId}: ${result.erased.identities} identities, ${result.erased.timelineEntries} timeline entries.`,
+  );
+  return 0;
+}
+
 export const profileCommand: CliCommand = {
   name: 'profile',
-  summary: 'Show a unified profile (by email, phone, external id or profile id) or its timeline',
+  summary: 'Show a unified profile (by email, phone, external id or id), its timeline, or erase it',
   usage: USAGE,
   async run(args, io) {
     const [sub, ...rest] = args;
     try {
       if (sub === 'get') return await get(rest, io);
       if (sub === 'events') return await events(rest, io);
+      if (sub === 'erase') return await erase(rest, io);
     } catch (error) {
       if (error instanceof HubApiError && error.status < 500) {
         io.err(`omnihub profile: ${error.code}: ${error.message}`);
@@ -214,7 +243,7 @@ export const profileCommand: CliCommand = {
       throw asUsageError(error);
     }
     throw new UsageError(
-      sub === undefined ? 'give a subcommand: get or events' : `unknown subcommand ${sub}`,
+      sub === undefined ? 'give a subcommand: get, events or erase' : `unknown subcommand ${sub}`,
     );
   },
 };

@@ -113,13 +113,18 @@ describe('Profile API on the local hub', () => {
     expect(usage.err).toContain('give exactly one of --email, --phone, --external, --id');
   });
 
-  it('erases the person with DELETE, announces profile.erased, and then knows nobody', async () => {
-    const erased = await fetch(`${hub.url}/profiles/${profileId}`, { method: 'DELETE' });
-    expect(erased.status).toBe(200);
-    expect(await erased.json()).toEqual({
+  it('erases the person with `omnihub profile erase --yes` (DELETE), announces profile.erased, then knows nobody', async () => {
+    const unconfirmed = await cli('profile', 'erase', profileId);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.err).toContain('add --yes to confirm');
+
+    const erased = await cli('profile', 'erase', profileId, '--yes', '--json');
+    expect(erased.code).toBe(0);
+    expect(JSON.parse(erased.out)).toEqual({
       profileId,
       erased: { identities: 3, timelineEntries: 1 },
     });
+    expect((await fetch(`${hub.url}/profiles/${profileId}`, { method: 'DELETE' })).status).toBe(404);
     expect((await fetch(`${hub.url}/profiles?email=bob.norman%40example.com`)).status).toBe(404);
     const archive = (await (await fetch(`${hub.url}/local/events?type=profile.erased`)).json()) as {
       count: number;

@@ -67,6 +67,12 @@ export interface AnalyticsProps {
   readonly eventBufferInterval?: Duration;
   /** First day of the `dt` partition projection (YYYY-MM-DD). @default '2025-01-01' */
   readonly eventsSince?: string;
+  /**
+   * How long streamed canonical events are kept in S3 (they name people: erasure reaches them only
+   * when they expire).
+   * @default Duration.days(365)
+   */
+  readonly eventRetention?: Duration;
   /** How long query results are kept. @default Duration.days(30) */
   readonly resultRetention?: Duration;
   /** @default RemovalPolicy.RETAIN */
@@ -173,6 +179,11 @@ export class Analytics extends Construct {
       reason: 'This is the access-log bucket of the analytics buckets; logging it to itself would loop.',
     });
     this.dataBucket = this.encryptedBucket('Data', 'data/');
+    this.dataBucket.addLifecycleRule({
+      id: 'EventRetention',
+      prefix: EVENTS_PREFIX,
+      expiration: props.eventRetention ?? Duration.days(365),
+    });
     this.resultsBucket = this.encryptedBucket(
       'Results',
       'results/',

@@ -90,6 +90,21 @@ describe('Construct: Analytics', () => {
       });
     });
 
+    it('expires streamed events after the retention (a year unless configured)', () => {
+      const rule = (template: Template) =>
+        Object.values(template.findResources('AWS::S3::Bucket'))
+          .flatMap((bucket) => bucket.Properties.LifecycleConfiguration?.Rules ?? [])
+          .find((candidate: { Id?: string }) => candidate.Id === 'EventRetention');
+      expect(rule(synthAnalytics().template)).toMatchObject({
+        Prefix: 'events/',
+        ExpirationInDays: 365,
+        Status: 'Enabled',
+      });
+      expect(rule(synthAnalytics({ eventRetention: Duration.days(90) }).template)).toMatchObject({
+        ExpirationInDays: 90,
+      });
+    });
+
     it('writes gzipped rows flattened by the Lambda, partitioned by day, encrypted with the key', () => {
       const { stack, key, analytics } = synthAnalytics();
       const template = Template.fromStack(stack);

@@ -1,11 +1,22 @@
 /** Omnihub as a library: the hub construct, its stack, and the topology both are built from. */
+export { Analytics, type AnalyticsProps } from './analytics.ts';
 export {
+  type CustomDomain,
   type DeliveryRetry,
+  type HubAnalyticsOptions,
   IntegrationHub,
   type IntegrationHubProps,
   TopologyError,
   type WebhookThrottle,
 } from './integration-hub.ts';
+export { HubMonitoring, type HubMonitoringProps } from './monitoring.ts';
 export { OmnihubStack, type OmnihubStackProps } from './stack.ts';
-export type { ConsumerDefinition, IngestRoute, TableDefinition, Topology } from './topology.ts';
-export { topology } from './topology.ts';
+export type {
+  ApiFunctionDefinition,
+  ConsumerDefinition,
+  IngestRoute,
+  TableDefinition,
+  Topology,
+  TopologySelection,
+} from './topology.ts';
+export { selectTopology, topology } from './topology.ts';

@@ -5,6 +5,7 @@
  * without a redeploy). Without an ARN the values come from the environment under the same names.
  */
 import { RetryableError } from './errors.ts';
+import { AwsJsonClient, SECRETS_MANAGER } from './ingest/aws.ts';
 
 export interface SecretSource {
   /** Values for the given names; a name that is not configured is absent. */
@@ -70,10 +71,13 @@ export class SecretsManagerSecretSource implements SecretSource {
 
   async #read(): Promise<Record<string, unknown>> {
     this.#lastRead = this.now();
-    // Loaded on first use so that bundles running on environment secrets never pay for the client.
-    const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-    const client = new SecretsManagerClient({});
-    const result = await client.send(new GetSecretValueCommand({ SecretId: this.secretArn }));
+    // One JSON-protocol call; the SDK client would cost the ingest bundle more than the rest of it.
+    const result = await new AwsJsonClient(SECRETS_MANAGER).call<{ SecretString?: string }>(
+      'GetSecretValue',
+      {
+        SecretId: this.secretArn,
+      },
+    );
     const parsed: unknown = JSON.parse(result.SecretString ?? '{}');
     return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
   }

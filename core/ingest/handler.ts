@@ -19,7 +19,7 @@ import { logger as rootLogger } from '../observability.ts';
 import { secretSourceFromEnvironment } from '../secrets.ts';
 import { PowertoolsDeliveryLedger } from './ledger.ts';
 import { createIngestPipeline, type IngestPipeline } from './pipeline.ts';
-import { BusPublisher } from './publisher.ts';
+import { PutEventsPublisher, putEventsOverJson } from './put-events.ts';
 import { toWebhookRequest } from './request.ts';
 
 function requiredEnv(name: string): string {
@@ -49,7 +49,11 @@ export function ingestHandler(connector: ConnectorDefinition) {
           tableName: requiredEnv('OMNIHUB_IDEMPOTENCY_TABLE'),
           keyPrefix: `ingest.${connector.id}`,
         }),
-        publisher: new BusPublisher({ busName: requiredEnv('OMNIHUB_BUS_NAME') }),
+        // AWS JSON protocol without the SDK (ledger and secrets too): see docs/bundles.md.
+        publisher: new PutEventsPublisher({
+          busName: requiredEnv('OMNIHUB_BUS_NAME'),
+          putEvents: putEventsOverJson(),
+        }),
         logger,
         metrics,
       });

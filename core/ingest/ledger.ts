@@ -4,6 +4,9 @@
  * (DynamoDB), used per delivery rather than per invocation because HubSpot and SendGrid batch many
  * deliveries into one request and each must be deduplicated on its own.
  *
+ * The records live in DynamoDB exactly as Powertools' `DynamoDBPersistenceLayer` writes them; the
+ * default store speaks to DynamoDB without the AWS SDK (`idempotency-store.ts`, for cold start).
+ *
  * A key goes through: reserve (conditional put of an IN_PROGRESS record that expires with the
  * invocation) -> publish -> complete (COMPLETED record kept for `retentionSeconds`). If publishing
  * fails the reservation is released, so the vendor's retry is processed again. If the process dies
@@ -14,8 +17,8 @@ import {
   IdempotencyItemAlreadyExistsError,
   IdempotencyRecordStatus,
 } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import { JsonProtocolPersistenceLayer } from './idempotency-store.ts';
 
 export type Reservation = 'reserved' | 'completed' | 'in_progress';
 
@@ -41,7 +44,7 @@ export class PowertoolsDeliveryLedger implements DeliveryLedger {
     retentionSeconds?: number;
     store?: BasePersistenceLayer;
   }) {
-    this.#store = options.store ?? new DynamoDBPersistenceLayer({ tableName: options.tableName });
+    this.#store = options.store ?? new JsonProtocolPersistenceLayer({ tableName: options.tableName });
     this.#store.configure({
       keyPrefix: options.keyPrefix,
       config: new IdempotencyConfig({

@@ -1,77 +1,23 @@
 /**
- * Publishes canonical events to the bus with PutEvents: at most 10 entries and 256 KB per call,
- * entries that fail (`FailedEntryCount`) retried with backoff, and an error when the bus still
- * refuses them, so the delivery is not acknowledged and the vendor retries.
+ * The event publisher with the AWS SDK's EventBridge client (consumers and tests use it; the ingest
+ * handlers use {@link putEventsOverJson} instead, to keep the SDK out of their bundles). Chunking,
+ * retries and results are shared: see `put-events.ts`.
  */
-import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { ClientError } from '../errors.ts';
-import type { Envelope } from '../events/envelope.ts';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutEventsPublisher } from './put-events.ts';
 
-export const MAX_ENTRIES_PER_CALL = 10;
-export const MAX_REQUEST_BYTES = 256 * 1024;
-
-export interface PublishResult {
-  /** Indexes (into the input) of the envelopes the bus accepted. */
-  readonly published: ReadonlySet<number>;
-  /** Indexes the bus refused even after retries. */
-  readonly failed: ReadonlySet<number>;
-}
-
-export interface EventPublisher {
-  publish(envelopes: readonly Envelope[]): Promise<PublishResult>;
-}
-
-/** The entry size as EventBridge counts it (Time 14 bytes, Source, DetailType, Detail, Resources). */
-export function entrySize(entry: PutEventsRequestEntry): number {
-  let size = entry.Time ? 14 : 0;
-  size += Buffer.byteLength(entry.Source ?? '');
-  size += Buffer.byteLength(entry.DetailType ?? '');
-  size += Buffer.byteLength(entry.Detail ?? '');
-  for (const resource of entry.Resources ?? []) size += Buffer.byteLength(resource);
-  return size;
-}
-
-export function toEntry(envelope: Envelope, busName: string): PutEventsRequestEntry {
-  return {
-    EventBusName: busName,
-    Source: envelope.source,
-    DetailType: envelope.type,
-    Detail: JSON.stringify(envelope),
-    Time: new Date(envelope.occurredAt),
-  };
-}
-
-/** Splits entries into calls of at most 10 entries and 256 KB. An entry over 256 KB alone is an error. */
-export function chunkEntries(entries: readonly PutEventsRequestEntry[]): number[][] {
-  const chunks: number[][] = [];
-  let current: number[] = [];
-  let bytes = 0;
-  entries.forEach((entry, index) => {
-    const size = entrySize(entry);
-    if (size > MAX_REQUEST_BYTES) throw new EventTooLargeError(size);
-    if (current.length === MAX_ENTRIES_PER_CALL || bytes + size > MAX_REQUEST_BYTES) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(index);
-    bytes += size;
-  });
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}
-
-/** 413: a delivery whose canonical event would not fit EventBridge's 256 KB entry limit. */
-export class EventTooLargeError extends ClientError {
-  override readonly name = 'EventTooLargeError';
-  constructor(readonly size: number) {
-    super(
-      413,
-      'event_too_large',
-      `the delivery yields an event of ${size} bytes, over the 256 KB EventBridge limit`,
-    );
-  }
-}
+export {
+  chunkEntries,
+  type EventPublisher,
+  EventTooLargeError,
+  entrySize,
+  MAX_ENTRIES_PER_CALL,
+  MAX_REQUEST_BYTES,
+  type PublishResult,
+  PutEventsPublisher,
+  putEventsOverJson,
+  toEntry,
+} from './put-events.ts';
 
 export interface BusPublisherOptions {
   readonly busName: string;
@@ -82,61 +28,14 @@ export interface BusPublisherOptions {
   readonly baseDelayMs?: number;
 }
 
-export class BusPublisher implements EventPublisher {
-  readonly #client: EventBridgeClient;
-  readonly #busName: string;
-  readonly #attempts: number;
-  readonly #baseDelayMs: number;
-
+export class BusPublisher extends PutEventsPublisher {
   constructor(options: BusPublisherOptions) {
-    this.#client = options.client ?? new EventBridgeClient({});
-    this.#busName = options.busName;
-    this.#attempts = options.attempts ?? 4;
-    this.#baseDelayMs = options.baseDelayMs ?? 50;
+    const client = options.client ?? new EventBridgeClient({});
+    super({
+      busName: options.busName,
+      putEvents: (entries) => client.send(new PutEventsCommand({ Entries: entries })),
+      ...(options.attempts !== undefined ? { attempts: options.attempts } : {}),
+      ...(options.baseDelayMs !== undefined ? { baseDelayMs: options.baseDelayMs } : {}),
+    });
   }
-
-  async publish(envelopes: readonly Envelope[]): Promise<PublishResult> {
-    const entries = envelopes.map((envelope) => toEntry(envelope, this.#busName));
-    const published = new Set<number>();
-    let pending = entries.map((_, index) => index);
-    for (let attempt = 1; attempt <= this.#attempts && pending.length > 0; attempt++) {
-      if (attempt > 1) await sleep(Math.random() * this.#baseDelayMs * 2 ** (attempt - 1));
-      const retry: number[] = [];
-      const calls = chunkEntries(pending.map((index) => entries[index] as PutEventsRequestEntry)).map(
-        async (chunk) => {
-          const indexes = chunk.map((position) => pending[position] as number);
-          try {
-            const result = await this.#client.send(
-              new PutEventsCommand({
-                Entries: indexes.map((index) => entries[index] as PutEventsRequestEntry),
-              }),
-            );
-            indexes.forEach((index, position) => {
-              const outcome = result.Entries?.[position];
-              if (outcome?.EventId && !outcome.ErrorCode) published.add(index);
-              else retry.push(index);
-            });
-          } catch (error) {
-            if (!isRetryableSdkError(error)) throw error;
-            retry.push(...indexes);
-          }
-        },
-      );
-      await Promise.all(calls);
-      pending = retry;
-    }
-    return { published, failed: new Set(pending) };
-  }
-}
-
-function isRetryableSdkError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const meta = (error as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown }).$metadata;
-  const status = meta?.httpStatusCode;
-  // Throttling, 5xx and network errors (no status) are worth another try; a 4xx validation error is not.
-  return status === undefined || status >= 500 || status === 429 || error.name === 'ThrottlingException';
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

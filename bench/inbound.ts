@@ -1,0 +1,325 @@
+/**
+ * Inbound overhead (issue #6, items 1 and 2), in-process and side by side:
+ *
+ * - **ours**: the full ingest pipeline of a connector (verify -> parse -> validate -> translate ->
+ *   envelopes checked against the catalog -> dedupe in an in-memory ledger -> PutEvents requests
+ *   serialised and SigV4-signed), with the HTTP exchange stubbed by a canned PutEvents answer, the
+ *   logger at INFO (output discarded) and the metrics flushed per request as `logMetrics` does;
+ * - **floor**: the signature check alone (the connector's own verifier) plus `JSON.parse` of the body,
+ *   or form parsing for Twilio;
+ * - **peer**: what a user would write by hand: the vendor SDK's verifier, `JSON.parse`, a plain
+ *   mapping to one event per vendor event, and the AWS SDK's `PutEventsCommand` with the same
+ *   canned answer at its transport.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { Signature as HubSpotSignature } from '@hubspot/api-client';
+import { EventWebhook } from '@sendgrid/eventwebhook';
+import '@shopify/shopify-api/adapters/node';
+import { ApiVersion, LogSeverity, shopifyApi } from '@shopify/shopify-api';
+import { WebhooksHelper } from 'square';
+import twilio from 'twilio';
+import type { ConnectorDefinition, WebhookRequest } from '../connectors/contract.ts';
+import { connectors } from '../connectors/index.ts';
+import { type AwsHttpTransport, AwsJsonClient, EVENTBRIDGE } from '../core/ingest/aws.ts';
+import { parseForm } from '../core/ingest/body.ts';
+import { type DeliveryLedger, InMemoryDeliveryLedger } from '../core/ingest/ledger.ts';
+import { createIngestPipeline, type IngestPipeline } from '../core/ingest/pipeline.ts';
+import { PutEventsPublisher, putEventsOverJson } from '../core/ingest/put-events.ts';
+import { EnvironmentSecretSource } from '../core/secrets.ts';
+import { generateWebhookKeys, type VendorId, type WebhookKeys } from '../scripts/support/vendor-webhooks.ts';
+import { median, sideBySide } from './support/stats.ts';
+import { CONNECTORS, PAYLOADS, type PayloadSize, pipelineRequest, signed } from './support/webhooks.ts';
+
+export interface InboundRow {
+  readonly connector: VendorId;
+  readonly size: PayloadSize;
+  readonly payload: string;
+  readonly bytes: number;
+  readonly events: number;
+  /** Median per-request milliseconds. */
+  readonly ours: number;
+  readonly floor: number;
+  readonly peer: number;
+}
+
+const BUS = 'omnihub-bench';
+const AWS_ENV = {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+  AWS_SECRET_ACCESS_KEY: 'bench-secret',
+  AWS_ENDPOINT_URL_EVENTBRIDGE: 'https://events.us-east-1.amazonaws.com',
+};
+
+/** PutEvents' answer for a request body holding `n` entries, as EventBridge writes it. */
+function putEventsAnswer(body: string): string {
+  const entries = body.split('"EventBusName"').length - 1;
+  let answer = '{"FailedEntryCount":0,"Entries":[';
+  for (let i = 0; i < entries; i++)
+    answer += `${i ? ',' : ''}{"EventId":"11710aed-b79e-4468-a20b-bb3c0c3b4860"}`;
+  return `${answer}]}`;
+}
+
+/** The canned exchange at our client's transport. */
+const cannedTransport: AwsHttpTransport = async (_url, _headers, body) => ({
+  status: 200,
+  headers: { 'content-type': 'application/x-amz-json-1.1' },
+  body: putEventsAnswer(body),
+});
+
+/** The same canned exchange at the AWS SDK's transport (its `requestHandler`). */
+function cannedSdkClient(): EventBridgeClient {
+  return new EventBridgeClient({
+    region: AWS_ENV.AWS_REGION,
+    credentials: { accessKeyId: AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: AWS_ENV.AWS_SECRET_ACCESS_KEY },
+    requestHandler: {
+      async handle(request: { body?: unknown }) {
+        const answer = putEventsAnswer(String(request.body ?? ''));
+        return {
+          response: {
+            statusCode: 200,
+            reason: 'OK',
+            headers: { 'content-type': 'application/x-amz-json-1.1' },
+            body: new TextEncoder().encode(answer),
+          },
+        };
+      },
+    } as never,
+  });
+}
+
+/** Powertools writes logs and EMF with `console` on stdout: keep the formatting, drop the bytes. */
+export function muteStdout(): () => void {
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  return () => {
+    process.stdout.write = write;
+  };
+}
+
+/** An in-memory ledger that forgets between requests, so every repetition is a new delivery. */
+class ForgetfulLedger implements DeliveryLedger {
+  #ledger = new InMemoryDeliveryLedger();
+  forget() {
+    this.#ledger = new InMemoryDeliveryLedger();
+  }
+  reserve(keys: readonly string[], remainingTimeMs: number) {
+    return this.#ledger.reserve(keys, remainingTimeMs);
+  }
+  complete(keys: readonly string[]) {
+    return this.#ledger.complete(keys);
+  }
+  release(keys: readonly string[]) {
+    return this.#ledger.release(keys);
+  }
+}
+
+function ours(connector: ConnectorDefinition, keys: WebhookKeys) {
+  const ledger = new ForgetfulLedger();
+  const metrics = new Metrics({ namespace: 'OmnihubBench', serviceName: 'bench' });
+  const pipeline: IngestPipeline = createIngestPipeline(connector, {
+    secrets: new EnvironmentSecretSource(keys.secrets),
+    ledger,
+    publisher: new PutEventsPublisher({
+      busName: BUS,
+      putEvents: putEventsOverJson(
+        new AwsJsonClient(EVENTBRIDGE, { env: AWS_ENV, transport: cannedTransport }),
+      ),
+    }),
+    logger: new Logger({ serviceName: 'bench', logLevel: 'INFO' }),
+    metrics,
+  });
+  return async (request: WebhookRequest) => {
+    ledger.forget();
+    const response = await pipeline(request, { remainingTimeMs: 10_000, correlationId: 'bench' });
+    metrics.publishStoredMetrics();
+    if (response.statusCode !== 200)
+      throw new Error(`${connector.id}: ${response.statusCode} ${response.body}`);
+    return response;
+  };
+}
+
+function floor(connector: ConnectorDefinition, keys: WebhookKeys) {
+  return (request: WebhookRequest) => {
+    connector.inbound.verify(request, keys.secrets, new Date());
+    return connector.id === 'twilio' ? parseForm(request.body) : JSON.parse(request.body.toString('utf8'));
+  };
+}
+
+/** One plain event per vendor event, as a hand-written handler would map it. */
+function entry(source: string, type: string, detail: Record<string, unknown>): PutEventsRequestEntry {
+  return {
+    EventBusName: BUS,
+    Source: source,
+    DetailType: type,
+    Detail: JSON.stringify(detail),
+    Time: new Date(),
+  };
+}
+
+type Json = Record<string, unknown>;
+
+/** The hand-written peers: vendor SDK verifier + JSON.parse + plain mapping + SDK PutEvents. */
+function peer(id: VendorId, keys: WebhookKeys) {
+  const client = cannedSdkClient();
+  const send = async (entries: PutEventsRequestEntry[]) => {
+    for (let i = 0; i < entries.length; i += 10) {
+      const result = await client.send(new PutEventsCommand({ Entries: entries.slice(i, i + 10) }));
+      if (result.FailedEntryCount) throw new Error('peer: PutEvents failed');
+    }
+  };
+  const secret = (name: string) => keys.secrets[name] as string;
+  switch (id) {
+    case 'shopify': {
+      const shopify = shopifyApi({
+        apiKey: 'bench',
+        apiSecretKey: secret('SHOPIFY_WEBHOOK_SECRET'),
+        apiVersion: ApiVersion.April25,
+        hostName: 'hooks.example.com',
+        isEmbeddedApp: false,
+        logger: { level: LogSeverity.Error, log: async () => {} },
+      });
+      return async (request: WebhookRequest) => {
+        const rawBody = request.body.toString('utf8');
+        const check = await shopify.webhooks.validate({
+          rawBody,
+          rawRequest: { method: 'POST', url: request.path, headers: request.headers },
+        });
+        if (!check.valid) throw new Error('peer: shopify signature rejected');
+        const order = JSON.parse(rawBody) as Json & { customer?: Json; line_items?: Json[] };
+        await send([
+          entry('shopify', 'order.placed', {
+            orderId: String(order.id),
+            email: order.email,
+            total: order.total_price,
+            currency: order.currency,
+            lineItems: order.line_items?.map((item) => ({
+              sku: item.sku,
+              quantity: item.quantity,
+              price: item.price,
+            })),
+            customerId: order.customer?.id,
+          }),
+        ]);
+      };
+    }
+    case 'hubspot':
+      return async (request: WebhookRequest) => {
+        const requestBody = request.body.toString('utf8');
+        const valid = HubSpotSignature.isValid({
+          signatureVersion: 'v3',
+          signature: request.headers['x-hubspot-signature-v3'] ?? '',
+          clientSecret: secret('HUBSPOT_CLIENT_SECRET'),
+          requestBody,
+          url: request.publicUrl,
+          method: 'POST',
+          timestamp: Number(request.headers['x-hubspot-request-timestamp']),
+        });
+        if (!valid) throw new Error('peer: hubspot signature rejected');
+        const events = JSON.parse(requestBody) as Json[];
+        await send(
+          events.map((event) =>
+            entry('hubspot', String(event.subscriptionType), {
+              id: event.eventId,
+              contactId: event.objectId,
+              property: event.propertyName,
+              value: event.propertyValue,
+            }),
+          ),
+        );
+      };
+    case 'square':
+      return async (request: WebhookRequest) => {
+        const requestBody = request.body.toString('utf8');
+        const valid = await WebhooksHelper.verifySignature({
+          requestBody,
+          signatureHeader: request.headers['x-square-hmacsha256-signature'] ?? '',
+          signatureKey: secret('SQUARE_SIGNATURE_KEY'),
+          notificationUrl: request.publicUrl,
+        });
+        if (!valid) throw new Error('peer: square signature rejected');
+        const event = JSON.parse(requestBody) as Json & { data?: { object?: Json } };
+        await send([entry('square', String(event.type), { id: event.event_id, object: event.data?.object })]);
+      };
+    case 'sendgrid': {
+      const webhook = new EventWebhook();
+      return async (request: WebhookRequest) => {
+        const body = request.body.toString('utf8');
+        const valid = webhook.verifySignature(
+          webhook.convertPublicKeyToECDSA(secret('SENDGRID_WEBHOOK_PUBLIC_KEY')),
+          body,
+          request.headers['x-twilio-email-event-webhook-signature'] ?? '',
+          request.headers['x-twilio-email-event-webhook-timestamp'] ?? '',
+        );
+        if (!valid) throw new Error('peer: sendgrid signature rejected');
+        const events = JSON.parse(body) as Json[];
+        await send(
+          events.map((event) =>
+            entry('sendgrid', String(event.event), {
+              id: event.sg_event_id,
+              email: event.email,
+              at: event.timestamp,
+            }),
+          ),
+        );
+      };
+    }
+    case 'twilio':
+      return async (request: WebhookRequest) => {
+        const params = Object.fromEntries(new URLSearchParams(request.body.toString('utf8')));
+        const valid = twilio.validateRequest(
+          secret('TWILIO_AUTH_TOKEN'),
+          request.headers['x-twilio-signature'] ?? '',
+          request.publicUrl,
+          params,
+        );
+        if (!valid) throw new Error('peer: twilio signature rejected');
+        await send([
+          entry('twilio', params.MessageStatus ?? 'message.received', {
+            sid: params.MessageSid,
+            from: params.From,
+            to: params.To,
+            body: params.Body,
+          }),
+        ]);
+      };
+  }
+}
+
+export async function runInbound(options: { quick: boolean }): Promise<InboundRow[]> {
+  const keys = generateWebhookKeys('https://hooks.example.com');
+  const rows: InboundRow[] = [];
+  const unmute = muteStdout();
+  try {
+    for (const id of CONNECTORS) {
+      const connector = connectors[id] as ConnectorDefinition;
+      for (const size of ['small', 'large'] as const) {
+        const request = pipelineRequest(signed(id, size, 1, keys), keys);
+        const variants = { ours: ours(connector, keys), floor: floor(connector, keys), peer: peer(id, keys) };
+        const heavy = request.body.length > 50_000;
+        const samples = await sideBySide(
+          Object.entries(variants).map(([name, run]) => ({ name, run: () => run(request) })),
+          {
+            rounds: options.quick ? 5 : 30,
+            batch: heavy ? (options.quick ? 2 : 5) : options.quick ? 20 : 100,
+          },
+        );
+        const published = (await variants.ours(request)).body;
+        rows.push({
+          connector: id,
+          size,
+          payload: PAYLOADS[id][size],
+          bytes: request.body.length,
+          events: Number(/"published":(\d+)/.exec(published ?? '')?.[1] ?? 1),
+          ours: median(samples.get('ours') ?? []),
+          floor: median(samples.get('floor') ?? []),
+          peer: median(samples.get('peer') ?? []),
+        });
+      }
+    }
+  } finally {
+    unmute();
+  }
+  return rows;
+}

@@ -74,15 +74,24 @@ export class ProfileStore {
     this.#retentionDays = options.timelineRetentionDays ?? 365;
   }
 
-  /** Pointer targets for identity keys (strongly consistent: a claim just made must be seen). */
-  async getPointers(identities: readonly string[]): Promise<Map<string, string>> {
+  /**
+   * Pointer targets for identity keys. Strongly consistent unless asked otherwise (a claim just made
+   * must be seen); an eventually consistent read costs half and suits a guess that a conditional
+   * write will check.
+   */
+  async getPointers(
+    identities: readonly string[],
+    options: { readonly consistent?: boolean } = {},
+  ): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     const unique = [...new Set(identities)];
     for (let start = 0; start < unique.length; start += 100) {
       let keys: Record<string, unknown>[] | undefined = unique.slice(start, start + 100).map(pointerKey);
       while (keys && keys.length > 0) {
         const result: BatchGetCommandOutput = await this.#db.send(
-          new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: keys, ConsistentRead: true } } }),
+          new BatchGetCommand({
+            RequestItems: { [this.#table]: { Keys: keys, ConsistentRead: options.consistent ?? true } },
+          }),
         );
         for (const item of result.Responses?.[this.#table] ?? []) {
           found.set(String(item.pk).slice(3), String(item.profileId));
@@ -93,9 +102,17 @@ export class ProfileStore {
     return found;
   }
 
-  async getProfile(profileId: string): Promise<ProfileItem | undefined> {
+  /** A profile item; strongly consistent unless asked otherwise (see getPointers). */
+  async getProfile(
+    profileId: string,
+    options: { readonly consistent?: boolean } = {},
+  ): Promise<ProfileItem | undefined> {
     const result = await this.#db.send(
-      new GetCommand({ TableName: this.#table, Key: profileKey(profileId), ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.#table,
+        Key: profileKey(profileId),
+        ConsistentRead: options.consistent ?? true,
+      }),
     );
     if (!result.Item) return undefined;
     const { pk: _pk, sk: _sk, ...item } = result.Item;

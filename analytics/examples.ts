@@ -1,8 +1,11 @@
 /**
  * The example queries of docs/analytics.md. Each runs unchanged on DuckDB (`omnihub sql`) and on
- * Athena: the SQL subset both share (no `::`, no ordinal GROUP BY, DOUBLE before dividing), and the
- * test in test/analytics runs every one of them against a journey with a known answer.
+ * Athena: the SQL subset both share (no `::`, no ordinal GROUP BY, DOUBLE before dividing). The
+ * tests in test/analytics run every one of them on the demo's journey (answers derived from
+ * `demo/truth.ts`) and on a small journey of edge cases; `scripts/analytics-examples.ts` prints
+ * (or writes into the docs) their results on the demo.
  */
+import type { QueryResult } from './duckdb.ts';
 
 export interface ExampleQuery {
   readonly id: string;
@@ -45,7 +48,7 @@ ORDER BY customers DESC, buys`,
 FROM profiles p
 LEFT JOIN orders o ON o.profile_id = p.profile_id
 GROUP BY p.first_channel, o.currency
-ORDER BY lifetime_value_minor DESC, p.first_channel`,
+ORDER BY lifetime_value_minor DESC, p.first_channel, o.currency`,
   },
   {
     id: 'consent-rate-by-source',
@@ -69,23 +72,60 @@ ORDER BY consent_rate DESC, source`,
 FROM merges m
 LEFT JOIN events e ON e.event_id = m.event_id
 GROUP BY m.reason, e.connector
-ORDER BY merges DESC, m.reason`,
+ORDER BY merges DESC, m.reason, e.connector`,
   },
   {
     id: 'checkout-conversion',
     title: 'Checkout to order conversion',
     question: 'How many started checkouts became orders, and what did the abandoned ones hold?',
-    sql: `SELECT count(*) AS checkouts,
+    sql: `SELECT currency,
+  count(*) AS checkouts,
   sum(converted) AS converted,
   round(CAST(sum(converted) AS DOUBLE) / count(*), 3) AS conversion_rate,
   sum(CASE WHEN converted = 0 THEN amount ELSE 0 END) AS abandoned_value_minor
 FROM (
-  SELECT cart_id,
+  SELECT connector, cart_id,
     max(CASE WHEN cart_completed THEN 1 ELSE 0 END) AS converted,
-    max(amount) AS amount
+    max(amount) AS amount,
+    max(currency) AS currency
   FROM events
   WHERE type = 'cart.updated'
-  GROUP BY cart_id
-) checkouts`,
+  GROUP BY connector, cart_id
+) checkouts
+GROUP BY currency
+ORDER BY checkouts DESC, currency`,
   },
 ];
+
+const NUMERIC_TYPE =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL)/;
+
+function markdownCell(value: string | number | boolean | null, type: string): string {
+  if (value === null) return 'NULL';
+  // A DOUBLE keeps its decimal point (`131.0`), so readers see the division happened in floating point.
+  if (typeof value === 'number' && /^(DOUBLE|FLOAT)/.test(type) && Number.isInteger(value))
+    return value.toFixed(1);
+  return String(value).replaceAll('|', '\\|').replaceAll('\n', ' ');
+}
+
+/**
+ * A query result as a Markdown table, the way docs/analytics.md shows results: numbers
+ * right-aligned, NULL spelled out.
+ *
+ * @example
+ * markdownTable(await session.query('SELECT 1 AS n'));
+ * // | n |
+ * // | ---: |
+ * // | 1 |
+ */
+export function markdownTable(result: QueryResult): string {
+  const types = result.columns.map((_name, index) => result.types[index] ?? '');
+  const row = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  return [
+    row(result.columns),
+    row(types.map((type) => (NUMERIC_TYPE.test(type) ? '---:' : '---'))),
+    ...result.rows.map((values) =>
+      row(values.map((value, index) => markdownCell(value, types[index] ?? ''))),
+    ),
+  ].join('\n');
+}

@@ -13,6 +13,7 @@
  * truth.totals.checkouts; // { started: 2, completed: 1, abandoned: 1 }
  */
 import { type Identity, identitiesFromKeys, identityKey } from '../core/identity/identity.ts';
+import type { Money } from '../core/money.ts';
 import type { ConsentStatus, Stats } from '../core/profile/model.ts';
 import type { VendorId } from '../scripts/support/vendor-webhooks.ts';
 import type { ExpectedEvent, Journey } from './journey.ts';
@@ -32,6 +33,26 @@ export interface MergeTruth {
   readonly linkedBy: readonly string[];
   /** The step whose event linked them. */
   readonly story: string;
+  /**
+   * Identity keys of the linking event that led to the merged (younger) profile: the writer records
+   * one of them as the merge's identity (`merges.identity_key` in analytics).
+   */
+  readonly mergedBy: readonly string[];
+  /** Kinds of `mergedBy` (`email`, `phone`, `ext:<system>`, `order:<connector>`), sorted, distinct. */
+  readonly reasons: readonly string[];
+  /** Connector of the linking event. */
+  readonly connector: VendorId;
+}
+
+/** One checkout (cart) of the journey, as its `cart.updated` events report it. */
+export interface CheckoutTruth {
+  readonly person: PersonId;
+  readonly connector: VendorId;
+  readonly cartId: string;
+  /** The total of its last report. */
+  readonly total: Money;
+  /** Any report said it became an order. */
+  readonly completed: boolean;
 }
 
 export interface PersonTruth {
@@ -55,6 +76,15 @@ export interface PersonTruth {
   /** Canonical events on the person's timeline, by type. */
   readonly timeline: { readonly total: number; readonly byType: Readonly<Record<string, number>> };
   readonly checkouts: { readonly started: number; readonly completed: number };
+  /**
+   * The connector of the person's earliest event by vendor time (their own and their merged
+   * profiles'): the analytics `first_channel`. Events without a vendor time count as received last.
+   */
+  readonly firstChannel: VendorId;
+  /** Vendor time of that event; absent when the person's only events carry no vendor time. */
+  readonly firstSeenAt?: string;
+  /** Channels (`online`, `pos`) the person's orders were placed through, sorted, distinct. */
+  readonly orderChannels: readonly ('online' | 'pos')[];
 }
 
 export interface JourneyTruth {
@@ -64,6 +94,8 @@ export interface JourneyTruth {
   /** Canonical events they publish. */
   readonly events: number;
   readonly people: readonly PersonTruth[];
+  /** Every checkout, in the order first reported. */
+  readonly checkouts: readonly CheckoutTruth[];
   readonly totals: {
     readonly people: number;
     readonly orders: number;
@@ -73,7 +105,22 @@ export interface JourneyTruth {
     readonly refunded: Readonly<Record<string, number>>;
     /** revenue - refunded, per currency: the sum of every profile's lifetimeValue. */
     readonly net: Readonly<Record<string, number>>;
-    readonly checkouts: { readonly started: number; readonly completed: number; readonly abandoned: number };
+    readonly checkouts: {
+      readonly started: number;
+      readonly completed: number;
+      readonly abandoned: number;
+      /** The same per cart currency, with what the abandoned carts held (minor units). */
+      readonly byCurrency: Readonly<
+        Record<
+          string,
+          {
+            readonly started: number;
+            readonly completed: number;
+            readonly abandonedValue: number;
+          }
+        >
+      >;
+    };
     readonly merges: number;
     readonly eventsByType: Readonly<Record<string, number>>;
   };
@@ -90,6 +137,12 @@ function add(record: Record<string, number>, key: string, amount: number): void 
 function orderPointer(event: ExpectedEvent): string | undefined {
   const orderId = event.order?.orderId ?? event.refund?.orderId;
   return orderId === undefined ? undefined : `order:${event.connector}:${orderId}`;
+}
+
+/** The kind of an identity key, as analytics names merge reasons: `ext:<system>`, `order:<connector>`. */
+function keyKind(key: string): string {
+  const [kind = '', system] = key.split(':', 2);
+  return (kind === 'ext' || kind === 'order') && system ? `${kind}:${system}` : kind;
 }
 
 interface SimulatedProfile {
@@ -125,7 +178,15 @@ function simulateMerges(journey: Journey): Map<PersonId, MergeTruth[]> {
       if (!survivor) continue;
       const linkedBy = keys.filter((key) => owners.some((owner) => owner.keys.has(key)));
       for (const loser of losers) {
-        merges.set(event.person, [...(merges.get(event.person) ?? []), { linkedBy, story: step.story }]);
+        const mergedBy = keys.filter((key) => loser.keys.has(key));
+        const merge: MergeTruth = {
+          linkedBy,
+          story: step.story,
+          mergedBy,
+          reasons: [...new Set(mergedBy.map(keyKind))].sort(),
+          connector: event.connector,
+        };
+        merges.set(event.person, [...(merges.get(event.person) ?? []), merge]);
         for (const key of loser.keys) survivor.keys.add(key);
       }
       for (const key of keys) survivor.keys.add(key);
@@ -147,6 +208,8 @@ function personTruth(person: PersonId, events: readonly ExpectedEvent[], merges:
   const refunds = new Map<string, { amount: number; currency: string }>();
   const byType: Record<string, number> = {};
   const carts = new Map<string, boolean>();
+  const orderChannels = new Set<'online' | 'pos'>();
+  let first: { at: string; connector: VendorId } | undefined;
   let loyalty: (PersonTruth['loyalty'] & { at: string }) | undefined;
 
   for (const event of events) {
@@ -154,6 +217,7 @@ function personTruth(person: PersonId, events: readonly ExpectedEvent[], merges:
     channels.add(event.connector);
     add(byType, event.type, 1);
     const at = timeOf(event);
+    if (!first || at < first.at) first = { at, connector: event.connector };
     for (const [name, value] of Object.entries(event.traits ?? {})) {
       const current = traits[name];
       if (!current || at > current.at) traits[name] = { value, at, source: event.connector };
@@ -172,6 +236,7 @@ function personTruth(person: PersonId, events: readonly ExpectedEvent[], merges:
     }
     if (event.order) {
       orders.set(`${event.connector}:${event.order.orderId}`, { ...event.order.total, at });
+      orderChannels.add(event.order.channel);
     }
     if (event.refund) refunds.set(`${event.connector}:${event.refund.refundId}`, event.refund.amount);
     if (event.cart)
@@ -187,6 +252,7 @@ function personTruth(person: PersonId, events: readonly ExpectedEvent[], merges:
   const lastOrderAt = orderTimes.at(-1);
   const record = people[person];
   const withoutTime = ({ at: _at, ...rest }: ConsentTruth & { at?: string }): ConsentTruth => rest;
+  if (!first) throw new Error(`journey error: ${person} has no events`);
   return {
     person,
     name: `${record.firstName} ${record.lastName}`,
@@ -214,6 +280,9 @@ function personTruth(person: PersonId, events: readonly ExpectedEvent[], merges:
     merges,
     timeline: { total: events.length, byType },
     checkouts: { started: carts.size, completed: [...carts.values()].filter(Boolean).length },
+    firstChannel: first.connector,
+    ...(first.at === RECEIPT ? {} : { firstSeenAt: first.at }),
+    orderChannels: [...orderChannels].sort(),
   };
 }
 
@@ -244,6 +313,27 @@ export function truthOf(journey: Journey): JourneyTruth {
       add(refunded, event.refund.amount.currency, event.refund.amount.amount);
     }
   }
+  const checkouts = new Map<string, CheckoutTruth>();
+  for (const event of events) {
+    if (!event.cart) continue;
+    const key = `${event.connector}:${event.cart.cartId}`;
+    const known = checkouts.get(key);
+    checkouts.set(key, {
+      person: event.person,
+      connector: event.connector,
+      cartId: event.cart.cartId,
+      total: event.cart.total,
+      completed: (known?.completed ?? false) || event.cart.completed,
+    });
+  }
+  const byCurrency: Record<string, { started: number; completed: number; abandonedValue: number }> = {};
+  for (const checkout of checkouts.values()) {
+    const entry = byCurrency[checkout.total.currency] ?? { started: 0, completed: 0, abandonedValue: 0 };
+    byCurrency[checkout.total.currency] = entry;
+    entry.started++;
+    if (checkout.completed) entry.completed++;
+    else entry.abandonedValue += checkout.total.amount;
+  }
   const net: Record<string, number> = { ...revenue };
   for (const [currency, amount] of Object.entries(refunded)) add(net, currency, -amount);
   const started = persons.reduce((sum, person) => sum + person.checkouts.started, 0);
@@ -253,6 +343,7 @@ export function truthOf(journey: Journey): JourneyTruth {
     webhooks: journey.steps.length,
     events: events.length,
     people: persons,
+    checkouts: [...checkouts.values()],
     totals: {
       people: persons.length,
       orders: orderKeys.size,
@@ -260,7 +351,7 @@ export function truthOf(journey: Journey): JourneyTruth {
       revenue,
       refunded,
       net,
-      checkouts: { started, completed, abandoned: started - completed },
+      checkouts: { started, completed, abandoned: started - completed, byCurrency },
       merges: persons.reduce((sum, person) => sum + person.merges.length, 0),
       eventsByType,
     },

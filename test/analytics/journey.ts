@@ -1,6 +1,6 @@
 /**
  * A small omnichannel journey with a known truth, posted through the local hub as signed vendor
- * webhooks (used until `demo/` exists; see docs/analytics.md):
+ * webhooks: the edge cases the demo does not have (test/analytics/journey.test.ts):
  *
  * | person | first seen             | orders                                  | email consent             |
  * |--------|------------------------|-----------------------------------------|---------------------------|

@@ -151,6 +151,8 @@ export function syncHandler(destinationId: string, outbound: OutboundDefinition)
         delivery: config.delivery,
         ...(outbound.classify ? { classify: outbound.classify } : {}),
         remainingMs: () => remaining.ms(),
+        onRetry: ({ throttled }) =>
+          metrics.addMetric(throttled ? 'VendorThrottled' : 'VendorRetries', MetricUnit.Count, 1),
       });
     } else if (process.env[OUTBOX_DIR_ENV]) {
       client = new OutboxVendorClient(

@@ -123,6 +123,8 @@ export interface HttpVendorClientOptions {
   readonly classify?: (response: { readonly status: number; readonly body: unknown }) => Error | undefined;
   /** Time left in this invocation; waits beyond it are deferred to the queue. @default unlimited */
   readonly remainingMs?: () => number;
+  /** Told of every retry: `throttled` for a 429 or a vendor's throttling answer (for metrics). */
+  readonly onRetry?: (retry: { readonly throttled: boolean }) => void;
   readonly fetch?: typeof fetch;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
@@ -155,17 +157,20 @@ export class HttpVendorClient implements VendorClient {
       let waitMs: number;
       let why: string;
       let cause: unknown;
+      let throttled = false;
       try {
         const response = await this.#send(request);
         if (response.status >= 200 && response.status < 300) {
           const verdict = this.#options.classify?.(response);
           if (verdict === undefined) return response;
           if (!(verdict instanceof ThrottledError)) throw verdict;
+          throttled = true;
           waitMs = Math.max(verdict.retryAfterMs, this.#backoff(attempt));
           why = verdict.message;
         } else if (RETRYABLE_STATUS.has(response.status)) {
           const told = retryAfterMs(response.headers, this.#now());
-          if (response.status === 429 && told !== undefined) limiter.pauseFor(told);
+          throttled = response.status === 429;
+          if (throttled && told !== undefined) limiter.pauseFor(told);
           waitMs = Math.max(told ?? 0, this.#backoff(attempt));
           why = `HTTP ${response.status}`;
         } else {
@@ -180,6 +185,7 @@ export class HttpVendorClient implements VendorClient {
         why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
         cause = error;
       }
+      this.#options.onRetry?.({ throttled });
       if (attempt >= delivery.maxAttempts) {
         throw new DeferredDeliveryError(
           `${destination}: ${why} after ${attempt} attempts`,

@@ -43,9 +43,14 @@ describe('Vendor client', () => {
       { status: 502 },
     );
     const started = Date.now();
-    const response = await clientFor(hubspotOutbound, hubspot.url, {
-      HUBSPOT_ACCESS_TOKEN: 'hs-token',
-    }).request({
+    const retries: boolean[] = [];
+    const response = await clientFor(
+      hubspotOutbound,
+      hubspot.url,
+      { HUBSPOT_ACCESS_TOKEN: 'hs-token' },
+      {},
+      ({ throttled }) => retries.push(throttled),
+    ).request({
       ...upsert,
       body,
     });
@@ -53,6 +58,8 @@ describe('Vendor client', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     expect(hubspot.requests.map((request) => request.status)).toEqual([429, 500, 502, 200]);
     expect(hubspot.applied).toHaveLength(1);
+    // What the sync counts as VendorThrottled and VendorRetries.
+    expect(retries).toEqual([true, false, false]);
   });
 
   it('a Retry-After beyond the in-process budget defers to the queue with that delay', async () => {

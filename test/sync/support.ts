@@ -21,6 +21,7 @@ export function clientFor(
   baseUrl: string,
   secrets: Record<string, string>,
   delivery: Partial<typeof FAST_DELIVERY> = {},
+  onRetry?: (retry: { readonly throttled: boolean }) => void,
 ): HttpVendorClient {
   return new HttpVendorClient({
     destination: 'test',
@@ -29,6 +30,7 @@ export function clientFor(
     limiter: new TokenBucket(outbound.rateLimit),
     delivery: { ...FAST_DELIVERY, ...delivery },
     ...(outbound.classify ? { classify: outbound.classify } : {}),
+    ...(onRetry ? { onRetry } : {}),
   });
 }
 

@@ -148,6 +148,18 @@ export class HubMonitoring extends Construct {
         label: `${connectorId} ${metricName}`,
       });
     const connectorIds = hub.topology.ingest.map((route) => route.connector.id);
+    const destinationIds = hub.topology.consumers.flatMap((consumer) =>
+      consumer.destination ? [consumer.destination] : [],
+    );
+    const destinationMetric = (metricName: string, destination: string) =>
+      new cloudwatch.Metric({
+        namespace: 'Omnihub',
+        metricName,
+        dimensionsMap: { service: 'omnihub-sync', destination },
+        statistic: 'Sum',
+        period: PERIOD,
+        label: `${destination} ${metricName}`,
+      });
     this.dashboard.addWidgets(
       new cloudwatch.TextWidget({
         markdown:
@@ -184,6 +196,16 @@ export class HubMonitoring extends Construct {
           }),
         ],
         width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Sync per destination: delivered / retried, throttled, deferred, dead-lettered',
+        left: destinationIds.map((destination) => destinationMetric('SyncDelivered', destination)),
+        right: destinationIds.flatMap((destination) =>
+          ['VendorRetries', 'VendorThrottled', 'SyncDeferred', 'SyncDeadLettered'].map((metricName) =>
+            destinationMetric(metricName, destination),
+          ),
+        ),
+        width: 24,
       }),
       new cloudwatch.GraphWidget({ title: 'Function errors', left: errors, width: 8 }),
       new cloudwatch.GraphWidget({ title: 'Function throttles', left: throttles, width: 8 }),

@@ -71,9 +71,19 @@ describe('Monitoring of the hub', () => {
     for (const alarm of alarmsOf(given)) expect(alarm.AlarmActions).toEqual([pager]);
   });
 
-  it('builds one dashboard and passes cdk-nag AwsSolutions', () => {
+  it('builds one dashboard with ingest and per-destination sync metrics, and passes cdk-nag AwsSolutions', () => {
     const { stack, template } = synthHub();
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]);
+    for (const metric of [
+      'WebhooksReceived',
+      'EventsPublished',
+      'SyncDelivered',
+      'VendorThrottled',
+      'SyncDeadLettered',
+    ]) {
+      expect(body).toContain(metric);
+    }
     expect(
       new AwsSolutionsChecks().validateScope(stack).violations.map((violation) => violation.ruleName),
     ).toEqual([]);

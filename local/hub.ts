@@ -340,13 +340,16 @@ export async function startLocalHub(options: LocalHubOptions = {}): Promise<Loca
         log.warn(`${fn.configuration.name}: entry ${fn.configuration.entry} does not exist`);
     }
 
+    // Replays deliver to the queues, so they stop before the queues close (cleanups run in reverse).
+    const eventBridge = new EventBridgeApi(bus, log.child('replay'));
+    cleanups.push(() => eventBridge.close());
     const stopping = new AbortController();
     let url = '';
     const sqsApi = new SqsApi(queues, accountId, () => url, stopping.signal);
     let hub: RunningHub | undefined;
     const http = new HubHttpServer({
       routes,
-      eventBridge: new EventBridgeApi(bus),
+      eventBridge,
       sqs: sqsApi,
       archive,
       accountId,

@@ -3,6 +3,13 @@ import type { CliCommand } from '../command.ts';
 import { dlqCommand } from './dlq.ts';
 import { exportCommand } from './export.ts';
 import { profileCommand } from './profile.ts';
+import { replayCommand } from './replay.ts';
 import { sqlCommand } from './sql.ts';
 
-export const commands: readonly CliCommand[] = [profileCommand, exportCommand, sqlCommand, dlqCommand];
+export const commands: readonly CliCommand[] = [
+  profileCommand,
+  exportCommand,
+  sqlCommand,
+  dlqCommand,
+  replayCommand,
+];

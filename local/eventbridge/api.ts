@@ -1,13 +1,16 @@
 /**
  * The EventBridge JSON 1.1 protocol (`X-Amz-Target: AWSEvents.<Operation>`), as
- * @aws-sdk/client-eventbridge 3.1169 sends it, over the hub's single bus: PutEvents, plus the read-only
- * calls useful while developing (DescribeEventBus, ListEventBuses, ListRules, DescribeRule,
- * ListTargetsByRule, TestEventPattern). Anything else answers `UnknownOperationException`: the bus, its
- * rules and targets come from lib/topology.ts.
+ * @aws-sdk/client-eventbridge 3.1169 sends it, over the hub's single bus: PutEvents, the archive and
+ * its replays (ListArchives, DescribeArchive, StartReplay, DescribeReplay, ListReplays, CancelReplay;
+ * see replay.ts), plus the read-only calls useful while developing (DescribeEventBus, ListEventBuses,
+ * ListRules, DescribeRule, ListTargetsByRule, TestEventPattern). Anything else answers
+ * `UnknownOperationException`: the bus, its rules and targets come from lib/topology.ts.
  */
 import { AwsServiceError } from '../aws-json-protocol.ts';
+import { HubLogger } from '../log.ts';
 import type { LocalEventBus } from './bus.ts';
 import { compileEventPattern, InvalidEventPatternError } from './pattern.ts';
+import { LocalReplays } from './replay.ts';
 
 type Input = Readonly<Record<string, unknown>>;
 
@@ -24,12 +27,36 @@ function requiredString(input: Input, name: string): string {
 
 /** Answers EventBridge API operations for the hub's bus. */
 export class EventBridgeApi {
-  constructor(private readonly bus: LocalEventBus) {}
+  readonly replays: LocalReplays;
+
+  constructor(
+    private readonly bus: LocalEventBus,
+    log: HubLogger = new HubLogger(() => {}),
+  ) {
+    this.replays = new LocalReplays(bus, log);
+  }
+
+  /** Cancels running replays and waits for them; call before the queues close. */
+  close(): Promise<void> {
+    return this.replays.close();
+  }
 
   async handle(operation: string, input: Input): Promise<unknown> {
     switch (operation) {
       case 'PutEvents':
         return this.bus.putEvents(input);
+      case 'ListArchives':
+        return this.replays.listArchives(input);
+      case 'DescribeArchive':
+        return this.replays.describeArchive(input);
+      case 'StartReplay':
+        return this.replays.startReplay(input);
+      case 'DescribeReplay':
+        return this.replays.describeReplay(input);
+      case 'ListReplays':
+        return this.replays.listReplays(input);
+      case 'CancelReplay':
+        return this.replays.cancelReplay(input);
       case 'DescribeEventBus':
         this.assertBus(input.Name);
         return { Name: this.bus.name, Arn: this.bus.arn };
@@ -78,10 +105,9 @@ export class EventBridgeApi {
 
   private describeRule(name: string): Record<string, unknown> {
     const rule = this.ruleNamed(name);
-    const arnPrefix = this.bus.arn.replace(/:event-bus\/.*$/, '');
     return {
       Name: rule.name,
-      Arn: `${arnPrefix}:rule/${this.bus.name}/${rule.name}`,
+      Arn: this.bus.ruleArn(rule.name),
       EventPattern: JSON.stringify(rule.pattern),
       State: 'ENABLED',
       Description: rule.description,

@@ -3,6 +3,7 @@
  * EventBridge archive with no pattern. Stored as JSON lines in `<dataDir>/archive/events.jsonl`
  * (`{"receivedAt": ISO, "event": <the EventBridge event>}`), appended before PutEvents answers.
  * Events older than the topology's `archiveRetentionDays` are dropped when the hub starts.
+ * Replayed events are never appended (AWS keeps them out of archives too): see `replay.ts`.
  */
 import type { HubLogger } from '../log.ts';
 import { AppendOnlyFile, readJsonLines, replaceFileDurably } from '../storage/append-only-file.ts';
@@ -42,9 +43,14 @@ function isArchivedEvent(value: unknown): value is ArchivedEvent {
 
 /** The archive of events put on the bus, kept in memory and, unless in-memory, on disk. */
 export class EventArchive {
+  /** When this archive was opened (reported as the archive's `CreationTime`). */
+  readonly openedAt = new Date();
+
   private constructor(
     private readonly events: ArchivedEvent[],
     private readonly file: AppendOnlyFile | undefined,
+    /** Days events are kept (by the time the hub received them). */
+    readonly retentionDays: number,
   ) {}
 
   /**
@@ -59,7 +65,7 @@ export class EventArchive {
     log?: HubLogger,
     now = Date.now(),
   ): EventArchive {
-    if (!path) return new EventArchive([], undefined);
+    if (!path) return new EventArchive([], undefined, retentionDays);
     const cutoff = now - retentionDays * 86_400_000;
     const records = readJsonLines(path, (line) => log?.warn(`archive: skipped unreadable line ${line}`));
     const loaded = records.filter(isArchivedEvent);
@@ -70,7 +76,7 @@ export class EventArchive {
         kept.map((record) => JSON.stringify(record)),
       );
     }
-    return new EventArchive(kept, AppendOnlyFile.open(path));
+    return new EventArchive(kept, AppendOnlyFile.open(path), retentionDays);
   }
 
   /** Appends an event (written before this returns; {@link persist} makes it power-loss safe). */
@@ -86,6 +92,23 @@ export class EventArchive {
 
   get size(): number {
     return this.events.length;
+  }
+
+  /** Bytes of the archived events as JSON (what DescribeArchive reports as `SizeBytes`). */
+  get sizeBytes(): number {
+    return this.events.reduce((sum, record) => sum + Buffer.byteLength(JSON.stringify(record.event)), 0);
+  }
+
+  /**
+   * The events whose `time` (the event's own time, as EventBridge replays select them) is at or after
+   * `start` and before `end` (epoch milliseconds), sorted by that time; ties keep arrival order.
+   */
+  eventsBetween(start: number, end: number): EventBridgeEvent[] {
+    return this.events
+      .map((record) => ({ event: record.event, at: Date.parse(record.event.time) }))
+      .filter((item) => item.at >= start && item.at < end)
+      .sort((a, b) => a.at - b.at)
+      .map((item) => item.event);
   }
 
   /** The most recent `limit` events matching the filters, oldest first. */

@@ -133,6 +133,27 @@ export class LocalEventBus {
     return this.options.rules;
   }
 
+  get archive(): EventArchive {
+    return this.options.archive;
+  }
+
+  /** The ARN of one of the bus's rules (`arn:aws:events:<region>:<account>:rule/<bus>/<rule>`). */
+  ruleArn(ruleName: string): string {
+    return `${this.arn.replace(/:event-bus\/.*$/, '')}:rule/${this.name}/${ruleName}`;
+  }
+
+  /**
+   * Delivers replayed events (already carrying `replay-name`) to the given rules whose pattern
+   * matches, as a replay does: nothing is archived. Resolves once the queue messages are fsynced.
+   */
+  async deliverReplayed(events: readonly EventBridgeEvent[], rules: readonly BusRule[]): Promise<void> {
+    const touchedQueues = new Set<SqsQueue>();
+    for (const event of events) {
+      for (const queue of this.deliver(event, rules)) touchedQueues.add(queue);
+    }
+    await Promise.all([...touchedQueues].map((queue) => queue.persist()));
+  }
+
   /**
    * PutEvents. Request-level problems (no entries, more than 10, total size over the limit) throw a
    * `ValidationException` like AWS; entry-level problems fail only that entry and are counted in
@@ -172,9 +193,9 @@ export class LocalEventBus {
   }
 
   /** Sends an event to the queue of every rule whose pattern matches it; returns the queues written. */
-  private deliver(event: EventBridgeEvent): SqsQueue[] {
+  private deliver(event: EventBridgeEvent, rules: readonly BusRule[] = this.options.rules): SqsQueue[] {
     const written: SqsQueue[] = [];
-    for (const rule of this.options.rules) {
+    for (const rule of rules) {
       if (!rule.matches(event)) continue;
       try {
         rule.target.send({ body: JSON.stringify(event) });

@@ -16,6 +16,8 @@ export interface EventBridgeEvent {
   readonly region: string;
   readonly resources: readonly string[];
   readonly detail: Readonly<Record<string, unknown>>;
+  /** Set only on events delivered by a replay: the replay's name (AWS adds it the same way). */
+  readonly 'replay-name'?: string;
 }
 
 /** EventBridge's `time` format: the milliseconds are dropped (truncated), not rounded. */

@@ -4,7 +4,7 @@
  * PutEvents for `DELETE /profiles/{profileId}`, so a reader can never erase.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { BusPublisher } from '../core/ingest/publisher.ts';
 import { logger } from '../core/observability.ts';
@@ -32,4 +32,14 @@ const lambdaHandler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayP
   return handleProfileRequest(event, dependencies);
 };
 
-export const handler = middy(lambdaHandler).use(injectLambdaContext(logger));
+/**
+ * Every line of a request, the logged event included, carries the API's request id as its correlation
+ * id: the id an erasure's `profile.erased` carries too.
+ */
+const correlateWithRequest: MiddlewareObj<APIGatewayProxyEventV2> = {
+  before: ({ event }) => {
+    logger.appendKeys({ correlationId: event.requestContext.requestId });
+  },
+};
+
+export const handler = middy(lambdaHandler).use(correlateWithRequest).use(injectLambdaContext(logger));

@@ -47,15 +47,29 @@ export function envelopeOf(record: SQSRecord): Envelope {
 }
 
 async function recordHandler(record: SQSRecord): Promise<void> {
-  const envelope = envelopeOf(record);
-  logger.appendKeys({
-    correlationId: envelope.correlationId,
-    eventId: envelope.id,
-    eventType: envelope.type,
-  });
-  const result = await profileWriter().apply(envelope);
-  metrics.addMetric(result.changed ? 'ProfilesChanged' : 'ProfilesUnchanged', MetricUnit.Count, 1);
-  if (result.merged.length > 0) metrics.addMetric('ProfilesMerged', MetricUnit.Count, result.merged.length);
+  try {
+    const envelope = envelopeOf(record);
+    // Every line about this record carries the id that ingest gave its delivery (ingest -> profile -> sync).
+    logger.appendKeys({
+      correlationId: envelope.correlationId,
+      eventId: envelope.id,
+      eventType: envelope.type,
+    });
+    const result = await profileWriter().apply(envelope);
+    metrics.addMetric(result.changed ? 'ProfilesChanged' : 'ProfilesUnchanged', MetricUnit.Count, 1);
+    if (result.merged.length > 0) metrics.addMetric('ProfilesMerged', MetricUnit.Count, result.merged.length);
+    logger.info('event applied', {
+      profileId: result.profileId,
+      changed: result.changed,
+      merged: result.merged,
+    });
+  } catch (error) {
+    // The batch reports the record failed; it comes back after the visibility timeout, then to the DLQ.
+    logger.warn('event not applied', { messageId: record.messageId, error });
+    throw error;
+  } finally {
+    logger.removeKeys(['correlationId', 'eventId', 'eventType']);
+  }
 }
 
 const lambdaHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>

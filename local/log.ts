@@ -4,30 +4,14 @@
  * error messages thrown by handlers may quote what they rejected ("invalid email ana@example.com").
  */
 
+import { redactPersonalData } from '../core/redact.ts';
+
+// The hub's lines and the functions' Powertools lines share one redactor; re-exported for callers of
+// this module.
+export { redactPersonalData };
+
 /** Where log lines go; tests pass their own sink to assert on what was written. */
 export type LogSink = (line: string) => void;
-
-const EMAIL = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}.-]+\.[\p{L}]{2,}/gu;
-
-// A run of digits with the separators people write phone numbers with. The look-arounds stop a match
-// inside longer tokens (UUIDs, ISO dates, hex ids), where the run touches a letter or a dash.
-const PHONE_CANDIDATE = /(?<![\w-])\+?\(?\d[\d ().-]{5,}\d(?![\w-])/g;
-const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
-
-/**
- * Replaces email addresses and phone-number-like digit runs (7 to 15 digits, E.164's maximum) with
- * placeholders. Over-redaction is acceptable; a leak is not.
- *
- * @example
- * redactPersonalData('bounce for ana@example.com, +1 (555) 010-9999'); // 'bounce for [email], [phone]'
- */
-export function redactPersonalData(text: string): string {
-  return text.replace(EMAIL, '[email]').replace(PHONE_CANDIDATE, (candidate) => {
-    if (IPV4.test(candidate)) return candidate;
-    const digits = candidate.replace(/\D/g, '').length;
-    return digits >= 7 && digits <= 15 ? '[phone]' : candidate;
-  });
-}
 
 /** A small line logger: `[scope] message`, redacted, to a sink (stderr by default). */
 export class HubLogger {

@@ -67,8 +67,8 @@ export function createIngestPipeline(
 
   const count = (name: string, value = 1) => metrics.addMetric(name, MetricUnit.Count, value);
 
-  function reject(reason: string): void {
-    logger.info('webhook rejected', { reason });
+  function reject(reason: string, correlationId: string): void {
+    logger.info('webhook rejected', { reason, correlationId });
     const metric = metrics.singleMetric();
     metric.addDimension('reason', reason);
     metric.addMetric('WebhooksRejected', MetricUnit.Count, 1);
@@ -151,7 +151,10 @@ export function createIngestPipeline(
         : undefined;
       if (!definition) {
         count('UntranslatedTopics');
-        logger.info('topic not translated; acknowledged without publishing', { topic: delivery.topic });
+        logger.info('topic not translated; acknowledged without publishing', {
+          topic: delivery.topic,
+          correlationId,
+        });
         return;
       }
       const payload = definition.schema.safeParse(delivery.payload);
@@ -179,6 +182,7 @@ export function createIngestPipeline(
         count('TranslationFailures');
         logger.warn('translation failed', {
           topic: delivery.topic,
+          correlationId,
           error: error instanceof Error ? error.message : String(error),
         });
         throw new ValidationError(
@@ -270,7 +274,12 @@ export function createIngestPipeline(
       const deliveries = inbound.parse(request);
       const work = translate(request, deliveries, invocation.correlationId);
       const { duplicates, published } = await publish(work, invocation);
-      logger.info('webhook accepted', { deliveries: deliveries.length, published, duplicates });
+      logger.info('webhook accepted', {
+        deliveries: deliveries.length,
+        published,
+        duplicates,
+        correlationId: invocation.correlationId,
+      });
       return (
         inbound.acknowledge?.(request, deliveries) ?? {
           statusCode: 200,
@@ -279,7 +288,8 @@ export function createIngestPipeline(
         }
       );
     } catch (error) {
-      if (error instanceof ClientError || error instanceof RetryableError) reject(error.code);
+      if (error instanceof ClientError || error instanceof RetryableError)
+        reject(error.code, invocation.correlationId);
       throw error;
     }
   };

@@ -162,7 +162,7 @@ async function route(event: APIGatewayProxyEventV2, deps: ProfileApiDependencies
       queryOf(event, []);
       if (!deps.writer)
         throw new ClientError(405, 'method_not_allowed', 'this function does not erase profiles');
-      const erased = await deps.writer.erase(id);
+      const erased = await deps.writer.erase(id, { correlationId: event.requestContext.requestId });
       if (!erased) throw notFound(`with id ${id}`);
       return json(200, {
         profileId: erased.profileId,

@@ -206,7 +206,12 @@ export function syncHandler(destinationId: string, outbound: OutboundDefinition)
       let envelope: Envelope | undefined;
       try {
         envelope = envelopeOfRecord(record);
-        logger.appendKeys({ correlationId: envelope.correlationId, eventId: envelope.id });
+        // The correlation id the profile writer carried over from ingest: one id from webhook to vendor.
+        logger.appendKeys({
+          correlationId: envelope.correlationId,
+          eventId: envelope.id,
+          eventType: envelope.type,
+        });
         const outcome = await engine.handle(envelope);
         if (outcome.status === 'delivered') {
           metrics.addMetric(outcome.outbox ? 'SyncWrittenToOutbox' : 'SyncDelivered', MetricUnit.Count, 1);
@@ -236,12 +241,12 @@ export function syncHandler(destinationId: string, outbound: OutboundDefinition)
           await toDeadLetterQueue(queues, record, error);
           metrics.addMetric('SyncDeadLettered', MetricUnit.Count, 1);
           // The reason may quote the vendor's message, which can name the person: log only the code.
-          logger.error('delivery refused; sent to the DLQ', { code: error.code, name: error.name });
+          logger.error('delivery refused; sent to the DLQ', { code: error.code, errorName: error.name });
           return;
         }
         throw error;
       } finally {
-        logger.removeKeys(['correlationId', 'eventId']);
+        logger.removeKeys(['correlationId', 'eventId', 'eventType']);
       }
     };
     return processPartialResponse(event, recordHandler, processor, { context, processInParallel: false });

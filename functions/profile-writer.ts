@@ -8,8 +8,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { PermanentError } from '../core/errors.ts';
-import { Envelope } from '../core/events/envelope.ts';
+import { envelopeOfMessage } from '../core/events/envelope.ts';
 import { BusPublisher } from '../core/ingest/publisher.ts';
 import { logger, MetricUnit, metrics } from '../core/observability.ts';
 import { ProfileStore } from '../core/profile/store.ts';
@@ -32,23 +31,9 @@ function profileWriter(): ProfileWriter {
   return writer;
 }
 
-/** The canonical envelope inside an SQS record that carries an EventBridge event. */
-export function envelopeOf(record: SQSRecord): Envelope {
-  let event: { detail?: unknown };
-  try {
-    event = JSON.parse(record.body) as { detail?: unknown };
-  } catch {
-    throw new PermanentError('record body is not JSON', 'malformed_record');
-  }
-  const parsed = Envelope.safeParse(event.detail);
-  if (!parsed.success)
-    throw new PermanentError('record does not carry a canonical event', 'malformed_record');
-  return parsed.data;
-}
-
 async function recordHandler(record: SQSRecord): Promise<void> {
   try {
-    const envelope = envelopeOf(record);
+    const envelope = envelopeOfMessage(record.body);
     // Every line about this record carries the id that ingest gave its delivery (ingest -> profile -> sync).
     logger.appendKeys({
       correlationId: envelope.correlationId,

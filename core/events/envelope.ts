@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { PermanentError } from '../errors.ts';
 import { Identity } from '../identity/identity.ts';
 
 export const EVENT_SOURCE_PREFIX = 'omnihub.';
@@ -51,4 +52,24 @@ export function deterministicEventId(...parts: string[]): string {
   const hex = createHash('sha256').update(parts.join('\u0000')).digest('hex');
   // Laid out as a UUID (version nibble 5-like) so it reads like an ordinary event id.
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((Number.parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * The canonical envelope inside a queue message that carries an EventBridge event (a consumer's SQS
+ * record body). A body that is not one can never succeed: PermanentError `malformed_record`.
+ *
+ * @example
+ * const envelope = envelopeOfMessage(record.body);
+ */
+export function envelopeOfMessage(body: string): Envelope {
+  let event: { detail?: unknown };
+  try {
+    event = JSON.parse(body) as { detail?: unknown };
+  } catch {
+    throw new PermanentError('record body is not JSON', 'malformed_record');
+  }
+  const parsed = Envelope.safeParse(event?.detail);
+  if (!parsed.success)
+    throw new PermanentError('record does not carry a canonical event', 'malformed_record');
+  return parsed.data;
 }

@@ -28,7 +28,7 @@ import {
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { PermanentError } from '../errors.ts';
-import { Envelope } from '../events/envelope.ts';
+import { type Envelope, envelopeOfMessage } from '../events/envelope.ts';
 import { BusPublisher } from '../ingest/publisher.ts';
 import { logger as rootLogger } from '../observability.ts';
 import { ProfileReader } from '../profile/reader.ts';
@@ -57,20 +57,6 @@ function requiredEnv(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`environment variable ${name} is not set`);
   return value;
-}
-
-/** The canonical envelope inside an SQS record that carries an EventBridge event. */
-export function envelopeOfRecord(record: SQSRecord): Envelope {
-  let event: { detail?: unknown };
-  try {
-    event = JSON.parse(record.body) as { detail?: unknown };
-  } catch {
-    throw new PermanentError('record body is not JSON', 'malformed_record');
-  }
-  const parsed = Envelope.safeParse(event.detail);
-  if (!parsed.success)
-    throw new PermanentError('record does not carry a canonical event', 'malformed_record');
-  return parsed.data;
 }
 
 /** Queue URLs found from a record's source ARN (works with CloudFormation-named queues and locally). */
@@ -205,7 +191,7 @@ export function syncHandler(destinationId: string, outbound: OutboundDefinition)
     const recordHandler = async (record: SQSRecord): Promise<void> => {
       let envelope: Envelope | undefined;
       try {
-        envelope = envelopeOfRecord(record);
+        envelope = envelopeOfMessage(record.body);
         // The correlation id the profile writer carried over from ingest: one id from webhook to vendor.
         logger.appendKeys({
           correlationId: envelope.correlationId,

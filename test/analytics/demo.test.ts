@@ -15,14 +15,9 @@ import { exampleQueries, markdownTable } from '../../analytics/examples.ts';
 import type { CliIo } from '../../cli/command.ts';
 import { main } from '../../cli/main.ts';
 import { identityKey } from '../../core/identity/identity.ts';
-import { buildJourney } from '../../demo/journey.ts';
-import { postJourney } from '../../demo/post.ts';
-import { type JourneyTruth, type PersonTruth, truthOf } from '../../demo/truth.ts';
-import { type LocalHub, startLocalHub } from '../../local/hub.ts';
-import { generateWebhookKeys } from '../../scripts/support/vendor-webhooks.ts';
-
-const PUBLIC_URL = 'https://hooks.northwind.example';
-const NOW = new Date('2025-06-10T12:00:00Z');
+import type { JourneyTruth, PersonTruth } from '../../demo/truth.ts';
+import type { LocalHub } from '../../local/hub.ts';
+import { refusedDeliveries, runDemoOnLocalHub } from '../support/demo-hub.ts';
 
 type Row = Record<string, string | number | boolean | null>;
 
@@ -32,25 +27,9 @@ let session: AnalyticsSession;
 let truth: JourneyTruth;
 
 beforeAll(async () => {
-  const keys = generateWebhookKeys(PUBLIC_URL);
-  hub = await startLocalHub({
-    port: 0,
-    dataDir: ':memory:',
-    env: { ...keys.secrets, OMNIHUB_PUBLIC_URL: PUBLIC_URL },
-    log: () => {},
-  });
-  const journey = buildJourney(NOW);
-  truth = truthOf(journey);
-  const results = await postJourney({
-    hubUrl: hub.url,
-    keys,
-    journey,
-    settle: () => hub.drain({ timeoutMs: 30_000 }),
-  });
-  const refused = results
-    .filter((result) => result.status < 200 || result.status > 299)
-    .map((result) => `${result.step.story}: ${result.status} ${result.body}`);
-  expect(refused).toEqual([]);
+  const run = await runDemoOnLocalHub();
+  ({ hub, truth } = run);
+  expect(refusedDeliveries(run.results)).toEqual([]);
 
   workDir = mkdtempSync(join(tmpdir(), 'omnihub-analytics-demo-'));
   const stderr: string[] = [];

@@ -7,16 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityKey } from '../../core/identity/identity.ts';
 import type { ProfileView } from '../../core/profile/reader.ts';
-import { buildJourney } from '../../demo/journey.ts';
-import { type DeliveryResult, postJourney } from '../../demo/post.ts';
+import type { DeliveryResult } from '../../demo/post.ts';
 import { chooseLookup, differences, type ProfileLookup } from '../../demo/profiles.ts';
-import { type JourneyTruth, truthOf } from '../../demo/truth.ts';
-import { type LocalHub, startLocalHub } from '../../local/hub.ts';
-import { generateWebhookKeys } from '../../scripts/support/vendor-webhooks.ts';
-
-/** Vendors sign the public URL, which need not be the address the hub listens on (a tunnel, say). */
-const PUBLIC_URL = 'https://hooks.northwind.example';
-const NOW = new Date('2025-06-10T12:00:00Z');
+import type { JourneyTruth } from '../../demo/truth.ts';
+import type { LocalHub } from '../../local/hub.ts';
+import { refusedDeliveries, runDemoOnLocalHub } from '../support/demo-hub.ts';
 
 let hub: LocalHub;
 let results: DeliveryResult[];
@@ -24,21 +19,7 @@ let truth: JourneyTruth;
 let lookup: ProfileLookup;
 
 beforeAll(async () => {
-  const keys = generateWebhookKeys(PUBLIC_URL);
-  hub = await startLocalHub({
-    port: 0,
-    dataDir: ':memory:',
-    env: { ...keys.secrets, OMNIHUB_PUBLIC_URL: PUBLIC_URL },
-    log: () => {},
-  });
-  const journey = buildJourney(NOW);
-  truth = truthOf(journey);
-  results = await postJourney({
-    hubUrl: hub.url,
-    keys,
-    journey,
-    settle: () => hub.drain({ timeoutMs: 30_000 }),
-  });
+  ({ hub, results, truth } = await runDemoOnLocalHub());
   lookup = await chooseLookup(hub.url, hub.dynamoDbUrl);
 }, 60_000);
 
@@ -47,10 +28,7 @@ afterAll(async () => hub?.stop());
 describe('Demo: the omnichannel journey through the local hub', () => {
   it('posts every webhook of the journey and each is acknowledged with 2xx', () => {
     expect(results).toHaveLength(truth.webhooks);
-    const refused = results
-      .filter((result) => result.status < 200 || result.status > 299)
-      .map((result) => `${result.step.story}: ${result.status} ${result.body}`);
-    expect(refused).toEqual([]);
+    expect(refusedDeliveries(results)).toEqual([]);
   });
 
   it('publishes exactly the canonical events the journey expects, and nothing is dead-lettered', async () => {

@@ -20,12 +20,12 @@ export function renderTable(rows: readonly (readonly string[])[], header?: reado
   return lines.join('\n');
 }
 
-/** `12345, 'USD'` -> `USD 123.45`. */
+/** `1234567, 'USD'` -> `USD 12,345.67`; `500, 'JPY'` -> `JPY 500`. */
 export function formatMoney(minorUnits: number, currency: string): string {
   const digits = currencyDigits(currency);
   const sign = minorUnits < 0 ? '-' : '';
   const absolute = Math.abs(minorUnits);
-  const major = Math.floor(absolute / 10 ** digits);
-  const minor = absolute % 10 ** digits;
-  return `${currency} ${sign}${major}${digits > 0 ? `.${String(minor).padStart(digits, '0')}` : ''}`;
+  const whole = Math.floor(absolute / 10 ** digits);
+  const fraction = digits > 0 ? `.${String(absolute % 10 ** digits).padStart(digits, '0')}` : '';
+  return `${currency} ${sign}${whole.toLocaleString('en-US')}${fraction}`;
 }

@@ -4,9 +4,9 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { formatMoney, renderTable } from '../cli/format.ts';
 import { HubApiError, HubClient } from '../cli/hub-client.ts';
 import { type Identity, identityKey } from '../core/identity/identity.ts';
-import { currencyDigits } from '../core/money.ts';
 import {
   ProfileReader,
   type ProfileView,
@@ -145,15 +145,6 @@ export function differences(view: ProfileView | undefined, truth: PersonTruth): 
 // ---------------------------------------------------------------------------------------------------
 // Rendering
 
-export function formatMoney(amount: number, currency: string): string {
-  const digits = currencyDigits(currency);
-  const sign = amount < 0 ? '-' : '';
-  const absolute = Math.abs(amount);
-  const whole = Math.floor(absolute / 10 ** digits);
-  const fraction = digits > 0 ? `.${String(absolute % 10 ** digits).padStart(digits, '0')}` : '';
-  return `${currency} ${sign}${whole.toLocaleString('en-US')}${fraction}`;
-}
-
 export function formatValue(value: Readonly<Record<string, number>>): string {
   const entries = Object.entries(value).sort(([a], [b]) => a.localeCompare(b));
   return entries.length === 0
@@ -172,46 +163,30 @@ function formatIdentity(identity: Identity): string {
     : `${identity.type} ${identity.value}`;
 }
 
-/** A table with a header row, columns padded to their widest cell. */
-export function table(rows: readonly (readonly string[])[]): string {
-  const widths: number[] = [];
-  for (const row of rows) {
-    row.forEach((cell, index) => {
-      widths[index] = Math.max(widths[index] ?? 0, cell.length);
-    });
-  }
-  const line = (row: readonly string[]) =>
-    row
-      .map((cell, index) => cell.padEnd(widths[index] ?? 0))
-      .join('  ')
-      .trimEnd();
-  const [header, ...body] = rows;
-  if (!header) return '';
-  return [line(header), line(widths.map((width) => '─'.repeat(width))), ...body.map(line)].join('\n');
-}
-
 /** One row per person: the overview. */
 export function summaryTable(
   entries: ReadonlyArray<{ name: string; view: ProfileView | undefined }>,
 ): string {
-  return table([
+  return renderTable(
+    [
+      ...entries.map(({ name, view }) =>
+        view
+          ? [
+              name,
+              view.profileId,
+              String(view.identities.length),
+              String(view.stats.orderCount),
+              formatValue(view.stats.lifetimeValue),
+              view.consent.email.status,
+              view.consent.sms.status,
+              String(view.mergedFrom.length),
+              view.stats.channels.join(' '),
+            ]
+          : [name, '(not found)', '', '', '', '', '', '', ''],
+      ),
+    ],
     ['person', 'profile', 'ids', 'orders', 'lifetime value', 'email', 'sms', 'merged', 'channels'],
-    ...entries.map(({ name, view }) =>
-      view
-        ? [
-            name,
-            view.profileId,
-            String(view.identities.length),
-            String(view.stats.orderCount),
-            formatValue(view.stats.lifetimeValue),
-            view.consent.email.status,
-            view.consent.sms.status,
-            String(view.mergedFrom.length),
-            view.stats.channels.join(' '),
-          ]
-        : [name, '(not found)', '', '', '', '', '', '', ''],
-    ),
-  ]);
+  );
 }
 
 /** A person's profile in detail. */

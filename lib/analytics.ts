@@ -10,9 +10,6 @@
  * - An Athena workgroup that enforces its settings: results encrypted with the hub's key in their own
  *   bucket, and a per-query bytes-scanned cutoff.
  */
-import { existsSync } from 'node:fs';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -22,8 +19,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -31,11 +27,7 @@ import { Construct } from 'constructs';
 import { ENV_BUCKET, ENV_TABLE, SNAPSHOT_PREFIX } from '../analytics/lambda/profile-snapshot.ts';
 import { type ColumnType, type TableDefinition, tables } from '../analytics/schema.ts';
 import { type ViewDefinition, views } from '../analytics/views.ts';
-
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const RUNTIME = lambda.Runtime.NODEJS_24_X;
-const REQUIRE_SHIM =
-  "import { createRequire as __omnihubCreateRequire } from 'node:module'; const require = __omnihubCreateRequire(import.meta.url);";
+import { omnihubFunction } from './bundling.ts';
 
 /** Wildcard KMS actions of CDK's grants on an encrypted resource (scoped to the one key). */
 const KEY_ACTIONS = ['kms:GenerateDataKey*', 'kms:ReEncrypt*'];
@@ -479,40 +471,19 @@ export class Analytics extends Construct {
     sizing: { memorySize: number; timeout: Duration },
   ): NodejsFunction {
     const scope = new Construct(this, id);
-    const absolute = path.resolve(REPO_ROOT, entry);
-    if (!existsSync(absolute)) throw new Error(`${scope.node.path}: entry '${entry}' does not exist`);
     const logGroup = this.createLogGroup(scope, 'LogGroup');
     const role = new iam.Role(scope, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Omnihub analytics ${id}: only what it needs.`,
     });
     logGroup.grantWrite(role);
-    const lockFile = path.join(REPO_ROOT, 'package-lock.json');
-    return new NodejsFunction(scope, 'Function', {
-      entry: absolute,
-      handler: 'handler',
+    return omnihubFunction(scope, {
+      entry,
       description,
-      runtime: RUNTIME,
-      architecture: lambda.Architecture.ARM_64,
       ...sizing,
       role,
       logGroup,
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: existsSync(lockFile) ? lockFile : undefined,
-      environment: {
-        NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: `analytics-${id}`,
-        POWERTOOLS_METRICS_NAMESPACE: 'Omnihub',
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: RUNTIME.name.replace(/^nodejs(\d+)\.x$/, 'node$1'),
-        minify: true,
-        sourceMap: true,
-        mainFields: ['module', 'main'],
-        banner: REQUIRE_SHIM,
-        bundleAwsSDK: true,
-      },
+      serviceName: `analytics-${id}`,
     });
   }
 

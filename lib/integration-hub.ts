@@ -4,7 +4,6 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ArnFormat, Duration, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
@@ -15,9 +14,9 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -25,7 +24,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE_PREFIX } from '../core/events/envelope.ts';
 import { Analytics, type AnalyticsProps } from './analytics.ts';
-import { lambdaBundling } from './bundling.ts';
+import { omnihubFunction, REPO_ROOT } from './bundling.ts';
 import { HubMonitoring } from './monitoring.ts';
 import {
   type ApiFunctionDefinition,
@@ -44,16 +43,6 @@ import {
   type Topology,
   visibilityTimeoutOf,
 } from './topology.ts';
-
-/** Topology entries are paths relative to the repository root, which is one level above `lib/`. */
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-/**
- * The newest Node.js runtime this aws-cdk-lib knows. esbuild's target is derived from it so the two
- * never drift apart.
- */
-const RUNTIME = lambda.Runtime.NODEJS_24_X;
-const ESBUILD_TARGET = RUNTIME.name.replace(/^nodejs(\d+)\.x$/, 'node$1');
 
 /**
  * Throttling for the webhook stage.
@@ -739,8 +728,7 @@ export class IntegrationHub extends Construct {
     description: string,
     definition: FunctionDefinition,
   ): NodejsFunction {
-    const entry = path.resolve(REPO_ROOT, definition.entry);
-    if (!existsSync(entry)) {
+    if (!existsSync(path.resolve(REPO_ROOT, definition.entry))) {
       throw new TopologyError(
         `${scope.node.path}: entry '${definition.entry}' does not exist under ${REPO_ROOT}.`,
       );
@@ -751,27 +739,15 @@ export class IntegrationHub extends Construct {
       description: `Omnihub ${scope.node.id}: only what its topology entry declares.`,
     });
     logGroup.grantWrite(role);
-    const lockFile = path.join(REPO_ROOT, 'package-lock.json');
-    return new NodejsFunction(scope, 'Function', {
-      entry,
-      handler: 'handler',
-      description: description.slice(0, 256),
-      runtime: RUNTIME,
-      architecture: lambda.Architecture.ARM_64,
+    return omnihubFunction(scope, {
+      entry: definition.entry,
+      description,
       memorySize: definition.memoryMiB ?? DEFAULTS.memoryMiB,
       timeout: Duration.seconds(definition.timeoutSeconds ?? DEFAULTS.timeoutSeconds),
       role,
       logGroup,
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: existsSync(lockFile) ? lockFile : undefined,
-      environment: {
-        NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: scope.node.id,
-        POWERTOOLS_METRICS_NAMESPACE: 'Omnihub',
-        ...definition.environment,
-      },
-      // Shared with the cold-start benchmark, so what is measured is what is deployed.
-      bundling: lambdaBundling(ESBUILD_TARGET),
+      serviceName: scope.node.id,
+      ...(definition.environment ? { environment: definition.environment } : {}),
     });
   }
 

@@ -16,6 +16,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { IntegrationHub } from './integration-hub.ts';
+import { pascalCase } from './naming.ts';
 
 export interface HubMonitoringProps {
   readonly hub: IntegrationHub;
@@ -69,14 +70,14 @@ export class HubMonitoring extends Construct {
     ];
     for (const [consumerId, queue] of Object.entries(hub.deadLetterQueues)) {
       deadLetters.push([
-        `${pascal(consumerId)}DeadLetters`,
+        `${pascalCase(consumerId)}DeadLetters`,
         queue,
         `Messages ${consumerId} failed to process after every retry: inspect with \`npx omnihub dlq list\`, redrive after the fix.`,
       ]);
     }
     for (const [consumerId, queue] of Object.entries(hub.targetDeadLetterQueues)) {
       deadLetters.push([
-        `${pascal(consumerId)}TargetDeadLetters`,
+        `${pascalCase(consumerId)}TargetDeadLetters`,
         queue,
         `Events the bus could not deliver to the ${consumerId} queue.`,
       ]);
@@ -111,7 +112,7 @@ export class HubMonitoring extends Construct {
       });
       failedInvocations.push(metric.with({ label: consumerId }));
       alarm(
-        `${pascal(consumerId)}FailedInvocations`,
+        `${pascalCase(consumerId)}FailedInvocations`,
         metric,
         `The bus failed to deliver events to the ${consumerId} queue.`,
       );
@@ -125,9 +126,13 @@ export class HubMonitoring extends Construct {
       const functionThrottles = fn.metricThrottles({ period: PERIOD, statistic: 'Sum' });
       errors.push(functionErrors.with({ label: functionId }));
       throttles.push(functionThrottles.with({ label: functionId }));
-      alarm(`${pascal(functionId)}Errors`, functionErrors, `The ${functionId} function failed invocations.`);
       alarm(
-        `${pascal(functionId)}Throttles`,
+        `${pascalCase(functionId)}Errors`,
+        functionErrors,
+        `The ${functionId} function failed invocations.`,
+      );
+      alarm(
+        `${pascalCase(functionId)}Throttles`,
         functionThrottles,
         `The ${functionId} function is throttled (concurrency).`,
       );
@@ -260,12 +265,4 @@ export class HubMonitoring extends Construct {
     );
     return topic;
   }
-}
-
-function pascal(id: string): string {
-  return id
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((part) => part[0]?.toUpperCase() + part.slice(1))
-    .join('');
 }

@@ -7,6 +7,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { IntegrationHub, type IntegrationHubProps } from './integration-hub.ts';
+import { pascalCase } from './naming.ts';
 
 /**
  * @example
@@ -106,13 +107,4 @@ export class OmnihubStack extends Stack {
       });
     }
   }
-}
-
-/** CloudFormation output ids are alphanumeric: `profile-writer` -> `ProfileWriter`. */
-function pascalCase(id: string): string {
-  return id
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((part) => part[0]?.toUpperCase() + part.slice(1))
-    .join('');
 }

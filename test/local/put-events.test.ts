@@ -1,6 +1,7 @@
 /**
  * PutEvents on the local bus through the real @aws-sdk/client-eventbridge, validated like AWS.
  */
+
 import {
   EventBridgeClient,
   PutEventsCommand,
@@ -9,9 +10,8 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PUT_EVENTS_SIZE_BYTES, putEventsEntrySize } from '../../local/eventbridge/bus.ts';
-import { type LocalHub, startLocalHub } from '../../local/hub.ts';
-import { clearAwsAndOmnihubEnvironment } from './support/environment.ts';
-import { testTopology } from './support/test-topology.ts';
+import type { LocalHub } from '../../local/hub.ts';
+import { hubClientConfig, startPausedTestHub } from './support/environment.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -19,20 +19,8 @@ let hub: LocalHub;
 let eventBridge: EventBridgeClient;
 
 beforeAll(async () => {
-  clearAwsAndOmnihubEnvironment();
-  hub = await startLocalHub({
-    topology: testTopology(),
-    port: 0,
-    dataDir: ':memory:',
-    consumers: 'paused',
-    log: () => {},
-  });
-  eventBridge = new EventBridgeClient({
-    endpoint: hub.url,
-    region: hub.region,
-    credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-    maxAttempts: 1,
-  });
+  hub = await startPausedTestHub();
+  eventBridge = new EventBridgeClient({ ...hubClientConfig(hub), maxAttempts: 1 });
 });
 
 afterAll(async () => {

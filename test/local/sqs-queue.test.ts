@@ -2,6 +2,7 @@
  * The SQS emulation: queue semantics on a fake clock, the journal, and the SQS API through the real
  * @aws-sdk/client-sqs against the hub.
  */
+
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ import { type LocalHub, startLocalHub } from '../../local/hub.ts';
 import { interpretBatchResponse } from '../../local/sqs/event-source-mapping.ts';
 import { md5OfMessageAttributes } from '../../local/sqs/md5.ts';
 import { SqsQueue } from '../../local/sqs/queue.ts';
-import { clearAwsAndOmnihubEnvironment } from './support/environment.ts';
+import { hubClientConfig, startPausedTestHub } from './support/environment.ts';
 import { testTopology } from './support/test-topology.ts';
 
 class FakeClock {
@@ -270,20 +271,8 @@ describe('SQS API through @aws-sdk/client-sqs', () => {
   let queueUrl: string;
 
   beforeAll(async () => {
-    clearAwsAndOmnihubEnvironment();
-    hub = await startLocalHub({
-      topology: testTopology(),
-      port: 0,
-      dataDir: ':memory:',
-      consumers: 'paused',
-      log: () => {},
-    });
-    sqs = new SQSClient({
-      endpoint: hub.url,
-      region: hub.region,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-      maxAttempts: 1,
-    });
+    hub = await startPausedTestHub();
+    sqs = new SQSClient({ ...hubClientConfig(hub), maxAttempts: 1 });
     queueUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: 'order-recorder' }))).QueueUrl ?? '';
   });
 

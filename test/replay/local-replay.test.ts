@@ -4,6 +4,7 @@
  * only to the rules in FilterArns (and only where the rule's pattern matches), are not archived again,
  * and the errors are AWS's.
  */
+
 import {
   CancelReplayCommand,
   DescribeArchiveCommand,
@@ -19,9 +20,8 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalHub, startLocalHub } from '../../local/hub.ts';
-import { clearAwsAndOmnihubEnvironment } from '../local/support/environment.ts';
-import { testTopology } from '../local/support/test-topology.ts';
+import type { LocalHub } from '../../local/hub.ts';
+import { hubClientConfig, startPausedTestHub } from '../local/support/environment.ts';
 
 const T0 = Date.parse('2025-06-01T10:00:00Z');
 const at = (seconds: number) => new Date(T0 + seconds * 1000);
@@ -93,19 +93,8 @@ async function rejection(input: StartReplayCommandInput): Promise<{ name: string
 }
 
 beforeAll(async () => {
-  clearAwsAndOmnihubEnvironment();
-  hub = await startLocalHub({
-    topology: testTopology(),
-    port: 0,
-    dataDir: ':memory:',
-    consumers: 'paused',
-    log: () => {},
-  });
-  const client = {
-    endpoint: hub.url,
-    region: hub.region,
-    credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-  };
+  hub = await startPausedTestHub();
+  const client = hubClientConfig(hub);
   eventBridge = new EventBridgeClient({ ...client, maxAttempts: 1 });
   sqs = new SQSClient(client);
   busArn = hub.health().bus.arn;

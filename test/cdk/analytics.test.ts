@@ -2,7 +2,7 @@
  * The analytics construct (lib/analytics.ts) on a stand-alone stack with its own key, bus and
  * profile table, as the hub passes them. Each test synthesizes a fresh stack.
  */
-import { App, type CfnResource, Duration, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
+import { App, type CfnResource, Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -15,6 +15,7 @@ import { ordersView, views } from '../../analytics/views.ts';
 import { Analytics, type AnalyticsProps } from '../../lib/analytics.ts';
 import { IntegrationHub } from '../../lib/integration-hub.ts';
 import {
+  acknowledgedFindings,
   forService,
   logicalIdOf,
   propertiesOf,
@@ -323,13 +324,7 @@ describe('Construct: Analytics', () => {
 
     it('acknowledges findings on specific resources inside the construct, each with a reason', () => {
       const { stack, analytics } = synthAnalytics();
-      const acknowledged = stack.node
-        .findAll()
-        .flatMap((node) =>
-          node.node.metadata
-            .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-            .map((entry) => ({ path: node.node.path, rules: entry.data as Record<string, string> })),
-        );
+      const acknowledged = acknowledgedFindings(stack);
       expect(acknowledged.length).toBeGreaterThan(0);
       for (const { path, rules } of acknowledged) {
         expect(path.startsWith(`${analytics.node.path}/`)).toBe(true);

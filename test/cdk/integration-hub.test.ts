@@ -2,7 +2,7 @@
  * The hub construct, built from a small test topology (a fake connector, the real consumers with a
  * stub entry, a read-only consumer, a table with a GSI). Each test synthesizes a fresh stack.
  */
-import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { IntegrationHub, TopologyError } from '../../lib/integration-hub.ts';
 import { DEFAULTS, profileTable, type Topology, visibilityTimeoutOf } from '../../lib/topology.ts';
 import {
+  acknowledgedFindings,
   acme,
   forService,
   logicalIdOf,
@@ -622,13 +623,7 @@ describe('Construct: IntegrationHub', () => {
     it('acknowledges findings on the specific resources, each with a reason, never on the stack or the hub', () => {
       const { stack, hub } = synthHub();
 
-      const acknowledged = stack.node
-        .findAll()
-        .flatMap((node) =>
-          node.node.metadata
-            .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-            .map((entry) => ({ path: node.node.path, rules: entry.data as Record<string, string> })),
-        );
+      const acknowledged = acknowledgedFindings(stack);
       expect(acknowledged.length).toBeGreaterThan(0);
       for (const { path, rules } of acknowledged) {
         expect([stack.node.path, hub.node.path]).not.toContain(path);

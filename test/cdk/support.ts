@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, CfnElement, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
@@ -167,4 +167,15 @@ export function forService(statements: Statement[], service: string): Statement[
   return statements.filter((statement) =>
     statement.Action.some((action) => action.startsWith(`${service}:`)),
   );
+}
+
+/** Every cdk-nag acknowledgement in a stack: where it was made and the reason given per rule. */
+export function acknowledgedFindings(stack: Stack): { path: string; rules: Record<string, string> }[] {
+  return stack.node
+    .findAll()
+    .flatMap((node) =>
+      node.node.metadata
+        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .map((entry) => ({ path: node.node.path, rules: entry.data as Record<string, string> })),
+    );
 }

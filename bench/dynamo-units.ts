@@ -9,8 +9,7 @@
  * identity and a merge, and the ingest delivery ledger (Powertools idempotency records) for a new
  * delivery and a redelivery.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDocumentClient } from '../core/aws/dynamodb.ts';
 import type { Envelope } from '../core/events/envelope.ts';
 import { type AwsHttpTransport, AwsJsonClient, DYNAMODB, httpTransport } from '../core/ingest/aws.ts';
 import { JsonProtocolPersistenceLayer } from '../core/ingest/idempotency-store.ts';
@@ -53,27 +52,10 @@ export class CapacityMeter {
   }
 }
 
-/** Adds `ReturnConsumedCapacity: 'TOTAL'` to every SDK command and meters the answers. */
-function meteredSdkClient(client: DynamoDBClient, meter: CapacityMeter): DynamoDBClient {
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const operation = String(context.commandName ?? '').replace(/Command$/, '');
-      (args.input as Record<string, unknown>).ReturnConsumedCapacity = 'TOTAL';
-      try {
-        const result = await next(args);
-        meter.record(operation, (result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity);
-        return result;
-      } catch (error) {
-        meter.record(operation, undefined, (error as Error).name === 'ConditionalCheckFailedException');
-        throw error;
-      }
-    },
-    { step: 'initialize', name: 'consumedCapacityMeter' },
-  );
-  return client;
-}
-
-/** The same for the SDK-less client of the ingest path, at its transport. */
+/**
+ * Adds `ReturnConsumedCapacity: 'TOTAL'` to every request of the SDK-less clients (profile store and
+ * ledger alike), at their transport, and meters the answers.
+ */
 function meteredTransport(meter: CapacityMeter): AwsHttpTransport {
   return async (url, headers, body) => {
     const input = JSON.parse(body) as Record<string, unknown>;
@@ -110,18 +92,14 @@ export async function runDynamoUnits(options: { quick: boolean }): Promise<Units
   const rows: UnitsRow[] = [];
   try {
     const meter = new CapacityMeter();
-    const sdk = meteredSdkClient(
-      new DynamoDBClient({
-        endpoint: dynamo.endpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-      }),
-      meter,
-    );
     const profiles = await dynamo.createTable(profileTable);
     const store = new ProfileStore({
       tableName: profiles,
-      client: DynamoDBDocumentClient.from(sdk, { marshallOptions: { removeUndefinedValues: true } }),
+      client: new DynamoDocumentClient({
+        env: { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint },
+        credentials: async () => ({ accessKeyId: 'bench', secretAccessKey: 'bench' }),
+        transport: meteredTransport(meter),
+      }),
     });
     const bus = new RecordingPublisher();
     const writer = new ProfileWriter(store, bus);

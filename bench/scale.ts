@@ -3,7 +3,7 @@
  *
  * Resolution is what the profile writer does before every fold: `ProfileStore.getPointers` (one
  * BatchGetItem on `ID#<identity>` keys) then `ProfileWriter.resolve` (one GetItem on `P#<id>`),
- * through the real SDK and dynalite's HTTP API. The stores are dynalite LevelDB directories built
+ * through the profile store's own DynamoDB client and dynalite's HTTP API. The stores are dynalite LevelDB directories built
  * once under `.omnihub/bench/scale-<n>` and reused: loading a million profiles through the HTTP API
  * would take longer than the whole benchmark budget, so items are written with dynalite's own
  * storage functions (`dynalite/db`: the same key encoding and item format its PutItem uses).
@@ -15,9 +15,9 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import dynalite from 'dynalite';
+import { DynamoDocumentClient } from '../core/aws/dynamodb.ts';
 import { ProfileStore } from '../core/profile/store.ts';
 import { ProfileWriter } from '../core/profile/writer.ts';
 import { profileTable } from '../lib/topology.ts';
@@ -153,18 +153,19 @@ export async function runScale(options: { quick: boolean }): Promise<ScaleRow[]>
 
   // Open every store at once, then rotate lookups between them.
   const servers = built.map((entry) => ({ entry, server: dynalite({ path: entry.path }) }));
-  const clients: DynamoDBClient[] = [];
   try {
     const writers = [];
     for (const { server } of servers) {
       await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
-      const client = new DynamoDBClient({
-        endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+      // The profile store's own client (no AWS SDK), as the Lambdas run it.
+      const client = new DynamoDocumentClient({
+        env: {
+          AWS_REGION: 'us-east-1',
+          AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        },
+        credentials: async () => ({ accessKeyId: 'bench', secretAccessKey: 'bench' }),
       });
-      clients.push(client);
-      const store = new ProfileStore({ tableName: TABLE, client: DynamoDBDocumentClient.from(client) });
+      const store = new ProfileStore({ tableName: TABLE, client });
       writers.push({ store, writer: new ProfileWriter(store) });
     }
     const samples = built.map(() => [] as number[]);
@@ -192,7 +193,6 @@ export async function runScale(options: { quick: boolean }): Promise<ScaleRow[]>
       buildSeconds: entry.buildSeconds,
     }));
   } finally {
-    for (const client of clients) client.destroy();
     for (const { server } of servers) await new Promise<void>((done) => server.close(() => done()));
   }
 }

@@ -2,10 +2,9 @@
  * Reading the demo's profiles back and showing them: through the hub's profile API when it serves
  * `/profiles`, else straight from the profile table with `ProfileReader` (the API's own read path).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { formatMoney, renderTable } from '../cli/format.ts';
 import { HubApiError, HubClient } from '../cli/hub-client.ts';
+import { DynamoDocumentClient } from '../core/aws/dynamodb.ts';
 import { type Identity, identityKey } from '../core/identity/identity.ts';
 import {
   ProfileReader,
@@ -62,14 +61,10 @@ export function apiLookup(client: HubClient): ProfileLookup {
 
 /** Straight from the profile table (a local hub's dynalite). */
 export function storeLookup(dynamoDbUrl: string, region = 'us-east-1'): ProfileLookup {
-  const client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: dynamoDbUrl,
-      region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
+  const client = new DynamoDocumentClient({
+    env: { AWS_REGION: region, AWS_ENDPOINT_URL_DYNAMODB: dynamoDbUrl },
+    credentials: async () => ({ accessKeyId: 'local', secretAccessKey: 'local' }),
+  });
   const reader = new ProfileReader(new ProfileStore({ tableName: profileTable.id, client }));
   return {
     via: `the profile table at ${dynamoDbUrl}`,

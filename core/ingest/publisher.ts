@@ -1,10 +1,10 @@
 /**
- * The event publisher with the AWS SDK's EventBridge client (consumers and tests use it; the ingest
- * handlers use {@link putEventsOverJson} instead, to keep the SDK out of their bundles). Chunking,
- * retries and results are shared: see `put-events.ts`.
+ * The event publisher of the consumers and APIs (the profile writer's and the erasure's `profile.*`
+ * events, the sync's link events): {@link PutEventsPublisher} over {@link putEventsOverJson}, with no
+ * AWS SDK in the bundle, as the ingest handlers publish. Chunking, retries and results: `put-events.ts`.
  */
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { PutEventsPublisher } from './put-events.ts';
+import { AwsJsonClient, EVENTBRIDGE } from './aws.ts';
+import { PutEventsPublisher, putEventsOverJson } from './put-events.ts';
 
 export {
   chunkEntries,
@@ -21,19 +21,24 @@ export {
 
 export interface BusPublisherOptions {
   readonly busName: string;
-  readonly client?: EventBridgeClient;
+  /** @default an EventBridge {@link AwsJsonClient}: endpoint, region and credentials from the environment */
+  readonly client?: AwsJsonClient;
   /** Attempts per entry, the first included. @default 4 */
   readonly attempts?: number;
   /** Base delay of the exponential backoff with full jitter. @default 50 */
   readonly baseDelayMs?: number;
 }
 
+/**
+ * @example
+ * const publisher = new BusPublisher({ busName: process.env.OMNIHUB_BUS_NAME });
+ * const { published, failed } = await publisher.publish(envelopes);
+ */
 export class BusPublisher extends PutEventsPublisher {
   constructor(options: BusPublisherOptions) {
-    const client = options.client ?? new EventBridgeClient({});
     super({
       busName: options.busName,
-      putEvents: (entries) => client.send(new PutEventsCommand({ Entries: entries })),
+      putEvents: putEventsOverJson(options.client ?? new AwsJsonClient(EVENTBRIDGE)),
       ...(options.attempts !== undefined ? { attempts: options.attempts } : {}),
       ...(options.baseDelayMs !== undefined ? { baseDelayMs: options.baseDelayMs } : {}),
     });

@@ -3,8 +3,8 @@
  * entries and 256 KB per call, entries that fail (`FailedEntryCount`) retried with backoff, and an
  * error when the bus still refuses them, so the delivery is not acknowledged and the vendor retries.
  *
- * `BusPublisher` (`publisher.ts`) sends with the AWS SDK client; the ingest handlers send with
- * {@link putEventsOverJson}, which needs no SDK in the bundle (see docs/bundles.md).
+ * Every function sends with {@link putEventsOverJson}, which needs no SDK in the bundle (see
+ * docs/bundles.md); `BusPublisher` (`publisher.ts`) is this publisher with that default.
  */
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
 import { ClientError } from '../errors.ts';

@@ -10,17 +10,7 @@
  * Every write is a conditional single-item write; there are no transactions (dynalite has none and
  * they cost twice as much). Correctness comes from versions, idempotent steps and redirects.
  */
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDocumentClient, isConditionFailed } from '../aws/dynamodb.ts';
 import type { ProfileContent, Stats } from './model.ts';
 
 export type ProfileStatus = 'live' | 'merged';
@@ -54,22 +44,19 @@ const profileKey = (profileId: string) => ({ pk: `P#${profileId}`, sk: 'P' });
 
 export interface ProfileStoreOptions {
   readonly tableName: string;
-  readonly client?: DynamoDBDocumentClient;
+  /** @default a {@link DynamoDocumentClient} configured from the environment (no AWS SDK) */
+  readonly client?: DynamoDocumentClient;
   /** Days a timeline entry is kept (DynamoDB TTL). @default 365 */
   readonly timelineRetentionDays?: number;
 }
 
 export class ProfileStore {
-  readonly #db: DynamoDBDocumentClient;
+  readonly #db: DynamoDocumentClient;
   readonly #table: string;
   readonly #retentionDays: number;
 
   constructor(options: ProfileStoreOptions) {
-    this.#db =
-      options.client ??
-      DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-        marshallOptions: { removeUndefinedValues: true },
-      });
+    this.#db = options.client ?? new DynamoDocumentClient();
     this.#table = options.tableName;
     this.#retentionDays = options.timelineRetentionDays ?? 365;
   }
@@ -85,20 +72,13 @@ export class ProfileStore {
   ): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     const unique = [...new Set(identities)];
-    for (let start = 0; start < unique.length; start += 100) {
-      let keys: Record<string, unknown>[] | undefined = unique.slice(start, start + 100).map(pointerKey);
-      while (keys && keys.length > 0) {
-        const result: BatchGetCommandOutput = await this.#db.send(
-          new BatchGetCommand({
-            RequestItems: { [this.#table]: { Keys: keys, ConsistentRead: options.consistent ?? true } },
-          }),
-        );
-        for (const item of result.Responses?.[this.#table] ?? []) {
-          found.set(String(item.pk).slice(3), String(item.profileId));
-        }
-        keys = result.UnprocessedKeys?.[this.#table]?.Keys;
-      }
-    }
+    if (unique.length === 0) return found;
+    const { Items } = await this.#db.batchGet({
+      TableName: this.#table,
+      Keys: unique.map(pointerKey),
+      ConsistentRead: options.consistent ?? true,
+    });
+    for (const item of Items) found.set(String(item.pk).slice(3), String(item.profileId));
     return found;
   }
 
@@ -107,13 +87,11 @@ export class ProfileStore {
     profileId: string,
     options: { readonly consistent?: boolean } = {},
   ): Promise<ProfileItem | undefined> {
-    const result = await this.#db.send(
-      new GetCommand({
-        TableName: this.#table,
-        Key: profileKey(profileId),
-        ConsistentRead: options.consistent ?? true,
-      }),
-    );
+    const result = await this.#db.get({
+      TableName: this.#table,
+      Key: profileKey(profileId),
+      ConsistentRead: options.consistent ?? true,
+    });
     if (!result.Item) return undefined;
     const { pk: _pk, sk: _sk, ...item } = result.Item;
     return item as ProfileItem;
@@ -122,32 +100,28 @@ export class ProfileStore {
   /** Creates an empty live profile if it does not exist yet (idempotent). */
   async createProfile(profile: ProfileItem): Promise<void> {
     try {
-      await this.#db.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: { ...profileKey(profile.profileId), ...profile },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
+      await this.#db.put({
+        TableName: this.#table,
+        Item: { ...profileKey(profile.profileId), ...profile },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      });
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailed(error)) throw error;
     }
   }
 
   /** Writes a profile if nobody wrote it since `expectedVersion` was read. */
   async putProfile(profile: ProfileItem, expectedVersion: number): Promise<void> {
     try {
-      await this.#db.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: { ...profileKey(profile.profileId), ...profile },
-          ConditionExpression: '#version = :expected',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':expected': expectedVersion },
-        }),
-      );
+      await this.#db.put({
+        TableName: this.#table,
+        Item: { ...profileKey(profile.profileId), ...profile },
+        ConditionExpression: '#version = :expected',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: { ':expected': expectedVersion },
+      });
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new VersionConflictError(profile.profileId);
+      if (isConditionFailed(error)) throw new VersionConflictError(profile.profileId);
       throw error;
     }
   }
@@ -155,16 +129,14 @@ export class ProfileStore {
   /** Points an identity at a profile unless it already points somewhere; returns the owner. */
   async claimPointer(identity: string, profileId: string): Promise<string> {
     try {
-      await this.#db.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: { ...pointerKey(identity), profileId },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
+      await this.#db.put({
+        TableName: this.#table,
+        Item: { ...pointerKey(identity), profileId },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      });
       return profileId;
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailed(error)) throw error;
       return (await this.getPointers([identity])).get(identity) ?? profileId;
     }
   }
@@ -172,33 +144,29 @@ export class ProfileStore {
   /** Moves a pointer from a merged profile to its survivor (no-op if it moved already). */
   async repointPointer(identity: string, from: string, to: string): Promise<void> {
     try {
-      await this.#db.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: pointerKey(identity),
-          UpdateExpression: 'SET profileId = :to',
-          ConditionExpression: 'profileId = :from',
-          ExpressionAttributeValues: { ':from': from, ':to': to },
-        }),
-      );
+      await this.#db.update({
+        TableName: this.#table,
+        Key: pointerKey(identity),
+        UpdateExpression: 'SET profileId = :to',
+        ConditionExpression: 'profileId = :from',
+        ExpressionAttributeValues: { ':from': from, ':to': to },
+      });
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailed(error)) throw error;
     }
   }
 
   /** Deletes a pointer if it still points at `profileId`. */
   async deletePointer(identity: string, profileId: string): Promise<void> {
     try {
-      await this.#db.send(
-        new DeleteCommand({
-          TableName: this.#table,
-          Key: pointerKey(identity),
-          ConditionExpression: 'profileId = :owner',
-          ExpressionAttributeValues: { ':owner': profileId },
-        }),
-      );
+      await this.#db.delete({
+        TableName: this.#table,
+        Key: pointerKey(identity),
+        ConditionExpression: 'profileId = :owner',
+        ExpressionAttributeValues: { ':owner': profileId },
+      });
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailed(error)) throw error;
     }
   }
 
@@ -208,22 +176,20 @@ export class ProfileStore {
    */
   async deleteProfile(profileId: string, options: { onlyIfVersion?: number } = {}): Promise<boolean> {
     try {
-      await this.#db.send(
-        new DeleteCommand({
-          TableName: this.#table,
-          Key: profileKey(profileId),
-          ...(options.onlyIfVersion !== undefined
-            ? {
-                ConditionExpression: '#version = :expected',
-                ExpressionAttributeNames: { '#version': 'version' },
-                ExpressionAttributeValues: { ':expected': options.onlyIfVersion },
-              }
-            : {}),
-        }),
-      );
+      await this.#db.delete({
+        TableName: this.#table,
+        Key: profileKey(profileId),
+        ...(options.onlyIfVersion !== undefined
+          ? {
+              ConditionExpression: '#version = :expected',
+              ExpressionAttributeNames: { '#version': 'version' },
+              ExpressionAttributeValues: { ':expected': options.onlyIfVersion },
+            }
+          : {}),
+      });
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isConditionFailed(error)) return false;
       throw error;
     }
   }
@@ -231,12 +197,10 @@ export class ProfileStore {
   /** Records a timeline entry; the event id in the sort key makes a replay overwrite, not duplicate. */
   async putTimeline(profileId: string, entry: TimelineEntry): Promise<void> {
     const expiresAt = Math.floor(Date.parse(entry.occurredAt) / 1000) + this.#retentionDays * 86_400;
-    await this.#db.send(
-      new PutCommand({
-        TableName: this.#table,
-        Item: { pk: `P#${profileId}`, sk: `T#${entry.occurredAt}#${entry.eventId}`, ...entry, expiresAt },
-      }),
-    );
+    await this.#db.put({
+      TableName: this.#table,
+      Item: { pk: `P#${profileId}`, sk: `T#${entry.occurredAt}#${entry.eventId}`, ...entry, expiresAt },
+    });
   }
 
   /**
@@ -247,43 +211,36 @@ export class ProfileStore {
     profileId: string,
     options: { limit: number; before?: string },
   ): Promise<{ entries: TimelineEntry[]; next?: string }> {
-    const result = await this.#db.send(
-      new QueryCommand({
-        TableName: this.#table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :t)',
-        ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':t': 'T#' },
-        ScanIndexForward: false,
-        Limit: options.limit,
-        ...(options.before ? { ExclusiveStartKey: { pk: `P#${profileId}`, sk: options.before } } : {}),
-      }),
-    );
-    const entries = (result.Items ?? []).map(
+    const result = await this.#db.query({
+      TableName: this.#table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :t)',
+      ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':t': 'T#' },
+      ScanIndexForward: false,
+      Limit: options.limit,
+      ...(options.before ? { ExclusiveStartKey: { pk: `P#${profileId}`, sk: options.before } } : {}),
+    });
+    const entries = result.Items.map(
       ({ pk: _pk, sk: _sk, expiresAt: _e, ...entry }) => entry as TimelineEntry,
     );
-    const last = result.Items?.at(-1);
+    const last = result.Items.at(-1);
     return { entries, ...(result.LastEvaluatedKey && last ? { next: String(last.sk) } : {}) };
   }
 
   /** Deletes every timeline entry of a profile item (erasure). */
   async deleteTimeline(profileId: string): Promise<number> {
     let deleted = 0;
-    let before: string | undefined;
-    for (;;) {
-      const page = await this.#db.send(
-        new QueryCommand({
-          TableName: this.#table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :t)',
-          ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':t': 'T#' },
-          ProjectionExpression: 'pk, sk',
-          ...(before ? { ExclusiveStartKey: { pk: `P#${profileId}`, sk: before } } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        await this.#db.send(new DeleteCommand({ TableName: this.#table, Key: { pk: item.pk, sk: item.sk } }));
+    const pages = this.#db.queryPages({
+      TableName: this.#table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :t)',
+      ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':t': 'T#' },
+      ProjectionExpression: 'pk, sk',
+    });
+    for await (const page of pages) {
+      for (const item of page.Items) {
+        await this.#db.delete({ TableName: this.#table, Key: { pk: item.pk, sk: item.sk } });
         deleted++;
       }
-      if (!page.LastEvaluatedKey) return deleted;
-      before = String(page.LastEvaluatedKey.sk);
     }
+    return deleted;
   }
 }

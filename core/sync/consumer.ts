@@ -18,15 +18,9 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import {
-  ChangeMessageVisibilityCommand,
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  SendMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { SqsClient } from '../aws/sqs.ts';
 import { PermanentError } from '../errors.ts';
 import { type Envelope, envelopeOfMessage } from '../events/envelope.ts';
 import { BusPublisher } from '../ingest/publisher.ts';
@@ -63,20 +57,13 @@ function requiredEnv(name: string): string {
 class QueueDirectory {
   readonly #urls = new Map<string, Promise<string>>();
   readonly #deadLetters = new Map<string, Promise<string>>();
-  constructor(readonly sqs: SQSClient) {}
+  constructor(readonly sqs: SqsClient) {}
 
   url(arn: string): Promise<string> {
     let url = this.#urls.get(arn);
     if (!url) {
-      const [, , , , account, name] = arn.split(':');
-      url = this.sqs
-        .send(
-          new GetQueueUrlCommand({
-            QueueName: name,
-            ...(account ? { QueueOwnerAWSAccountId: account } : {}),
-          }),
-        )
-        .then((result) => result.QueueUrl ?? Promise.reject(new Error(`no URL for ${arn}`)));
+      const [, , , , account, name = ''] = arn.split(':');
+      url = this.sqs.getQueueUrl(name, account);
       url.catch(() => this.#urls.delete(arn));
       this.#urls.set(arn, url);
     }
@@ -87,10 +74,8 @@ class QueueDirectory {
     let url = this.#deadLetters.get(arn);
     if (!url) {
       url = this.url(arn).then(async (sourceUrl) => {
-        const attributes = await this.sqs.send(
-          new GetQueueAttributesCommand({ QueueUrl: sourceUrl, AttributeNames: ['RedrivePolicy'] }),
-        );
-        const policy = JSON.parse(attributes.Attributes?.RedrivePolicy ?? '{}') as {
+        const attributes = await this.sqs.getQueueAttributes(sourceUrl, ['RedrivePolicy']);
+        const policy = JSON.parse(attributes.RedrivePolicy ?? '{}') as {
           deadLetterTargetArn?: string;
         };
         if (!policy.deadLetterTargetArn) throw new Error(`${arn} has no dead-letter queue`);
@@ -158,26 +143,24 @@ export function syncHandler(destinationId: string, outbound: OutboundDefinition)
       publisher: new BusPublisher({ busName: requiredEnv('OMNIHUB_BUS_NAME') }),
       client,
     });
-    return { engine, queues: new QueueDirectory(new SQSClient({})), remaining };
+    return { engine, queues: new QueueDirectory(new SqsClient()), remaining };
   }
 
   async function toDeadLetterQueue(queues: QueueDirectory, record: SQSRecord, error: PermanentError) {
     const status = 'status' in error && typeof error.status === 'number' ? String(error.status) : '';
     const url = await queues.deadLetterUrl(record.eventSourceARN);
     const attribute = (value: string) => ({ DataType: 'String', StringValue: value });
-    await queues.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: url,
-        MessageBody: record.body,
-        MessageAttributes: {
-          [DLQ_ATTRIBUTES.reason]: attribute(error.message.slice(0, 1000)),
-          [DLQ_ATTRIBUTES.destination]: attribute(destinationId),
-          [DLQ_ATTRIBUTES.failedAt]: attribute(new Date().toISOString()),
-          [DLQ_ATTRIBUTES.sourceQueue]: attribute(record.eventSourceARN),
-          ...(status ? { [DLQ_ATTRIBUTES.status]: { DataType: 'Number', StringValue: status } } : {}),
-        },
-      }),
-    );
+    await queues.sqs.sendMessage({
+      QueueUrl: url,
+      MessageBody: record.body,
+      MessageAttributes: {
+        [DLQ_ATTRIBUTES.reason]: attribute(error.message.slice(0, 1000)),
+        [DLQ_ATTRIBUTES.destination]: attribute(destinationId),
+        [DLQ_ATTRIBUTES.failedAt]: attribute(new Date().toISOString()),
+        [DLQ_ATTRIBUTES.sourceQueue]: attribute(record.eventSourceARN),
+        ...(status ? { [DLQ_ATTRIBUTES.status]: { DataType: 'Number', StringValue: status } } : {}),
+      },
+    });
   }
 
   const lambdaHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
@@ -212,13 +195,7 @@ export function syncHandler(destinationId: string, outbound: OutboundDefinition)
         if (error instanceof DeferredDeliveryError) {
           const seconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(1, error.retryAfterSeconds));
           const url = await queues.url(record.eventSourceARN);
-          await queues.sqs.send(
-            new ChangeMessageVisibilityCommand({
-              QueueUrl: url,
-              ReceiptHandle: record.receiptHandle,
-              VisibilityTimeout: seconds,
-            }),
-          );
+          await queues.sqs.changeMessageVisibility(url, record.receiptHandle, seconds);
           metrics.addMetric('SyncDeferred', MetricUnit.Count, 1);
           logger.warn('delivery deferred', { retryAfterSeconds: seconds, error: error.message });
           throw error;

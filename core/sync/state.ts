@@ -6,8 +6,7 @@
  *
  * Table `sync-state` (topology): pk `<destination>#<profileId>`, TTL `expiresAt`.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDocumentClient } from '../aws/dynamodb.ts';
 
 export interface SyncState {
   /** sha-256 of the canonical JSON of the last record delivered. */
@@ -23,34 +22,29 @@ export interface SyncStateStore {
 
 export interface DynamoSyncStateStoreOptions {
   readonly tableName: string;
-  readonly client?: DynamoDBDocumentClient;
+  /** @default a {@link DynamoDocumentClient} configured from the environment (no AWS SDK) */
+  readonly client?: DynamoDocumentClient;
   /** @default 400 days: a record unchanged for longer is sent once more, which is harmless. */
   readonly retentionDays?: number;
 }
 
 export class DynamoSyncStateStore implements SyncStateStore {
-  readonly #db: DynamoDBDocumentClient;
+  readonly #db: DynamoDocumentClient;
   readonly #table: string;
   readonly #retentionDays: number;
 
   constructor(options: DynamoSyncStateStoreOptions) {
-    this.#db =
-      options.client ??
-      DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-        marshallOptions: { removeUndefinedValues: true },
-      });
+    this.#db = options.client ?? new DynamoDocumentClient();
     this.#table = options.tableName;
     this.#retentionDays = options.retentionDays ?? 400;
   }
 
   async get(destination: string, profileId: string): Promise<SyncState | undefined> {
-    const result = await this.#db.send(
-      new GetCommand({
-        TableName: this.#table,
-        Key: { pk: `${destination}#${profileId}` },
-        ConsistentRead: true,
-      }),
-    );
+    const result = await this.#db.get({
+      TableName: this.#table,
+      Key: { pk: `${destination}#${profileId}` },
+      ConsistentRead: true,
+    });
     if (!result.Item) return undefined;
     const { hash, externalId, syncedAt } = result.Item as Record<string, unknown>;
     return {
@@ -62,12 +56,10 @@ export class DynamoSyncStateStore implements SyncStateStore {
 
   async put(destination: string, profileId: string, state: SyncState): Promise<void> {
     const expiresAt = Math.floor(Date.parse(state.syncedAt) / 1000) + this.#retentionDays * 86_400;
-    await this.#db.send(
-      new PutCommand({
-        TableName: this.#table,
-        Item: { pk: `${destination}#${profileId}`, ...state, expiresAt },
-      }),
-    );
+    await this.#db.put({
+      TableName: this.#table,
+      Item: { pk: `${destination}#${profileId}`, ...state, expiresAt },
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * dynalite in-process on an ephemeral port with the topology's tables, for tests that use the real
- * AWS SDK against a real DynamoDB wire protocol.
+ * AWS SDK (`client`) or the hub's own SDK-less document client (`documents`) against a real DynamoDB
+ * wire protocol.
  */
 import type { AddressInfo } from 'node:net';
 import {
@@ -9,14 +10,15 @@ import {
   type KeySchemaElement,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
+import { DynamoDocumentClient } from '../../core/aws/dynamodb.ts';
 import type { TableDefinition } from '../../lib/topology.ts';
 
 export interface TestDynamo {
   readonly endpoint: string;
   readonly client: DynamoDBClient;
-  readonly documents: DynamoDBDocumentClient;
+  /** The SDK-less document client the profile store and the sync state use in the Lambdas. */
+  readonly documents: DynamoDocumentClient;
   createTable(table: TableDefinition, name?: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -33,7 +35,10 @@ export async function startDynalite(): Promise<TestDynamo> {
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
-  const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const documents = new DynamoDocumentClient({
+    env: { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_DYNAMODB: endpoint },
+    credentials: async () => ({ accessKeyId: 'test', secretAccessKey: 'test' }),
+  });
   return {
     endpoint,
     client,

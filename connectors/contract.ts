@@ -5,7 +5,7 @@
  * size and content-type checks, secret resolution, signature check (via `verify`), parsing (via
  * `parse`), schema validation and translation (via `topics`), idempotency and publishing.
  */
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import type { EventData, EventType } from '../core/events/catalog.ts';
 import type { Identity } from '../core/identity/identity.ts';
 import type { OutboundDefinition } from '../core/sync/destination.ts';
@@ -72,13 +72,13 @@ export interface TranslateContext {
 }
 
 /** A vendor topic: the zod schema of its payload and the translator to canonical events. */
-export interface TopicDefinition<S extends z.ZodType = z.ZodType> {
+export interface TopicDefinition<S extends z.ZodMiniType = z.ZodMiniType> {
   readonly schema: S;
   readonly translate: (payload: z.infer<S>, context: TranslateContext) => CanonicalEventDraft[];
 }
 
 /** Pairs a schema with its translator so the translator's payload type is inferred. */
-export function topic<S extends z.ZodType>(
+export function topic<S extends z.ZodMiniType>(
   schema: S,
   translate: (payload: z.infer<S>, context: TranslateContext) => CanonicalEventDraft[],
 ): TopicDefinition<S> {

@@ -4,22 +4,21 @@
  * Vendors send decimal strings ("199.00", Shopify) or minor units already (Square). Conversion is
  * done on the decimal string itself so that "0.1" + "0.2" style float errors cannot occur.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zod-messages.ts';
 
 export const Currency = z
   .string()
-  .regex(/^[A-Z]{3}$/, 'ISO 4217 currency code, upper case')
-  .describe('ISO 4217 currency code');
+  .check(z.regex(/^[A-Z]{3}$/, 'ISO 4217 currency code, upper case'), z.describe('ISO 4217 currency code'));
 
 export const Money = z
   .object({
     amount: z
       .number()
-      .int()
-      .describe('Integer amount in the currency minor unit (cents for USD, yen for JPY)'),
+      .check(z.int(), z.describe('Integer amount in the currency minor unit (cents for USD, yen for JPY)')),
     currency: Currency,
   })
-  .describe('An amount of money in integer minor units');
+  .check(z.describe('An amount of money in integer minor units'));
 export type Money = z.infer<typeof Money>;
 
 const digitsCache = new Map<string, number>();

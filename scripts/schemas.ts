@@ -4,7 +4,7 @@
  * core/events/catalog.ts. `--check` fails when the committed files differ (used in tests).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { catalog, dataSchemaUri, type EventType, eventTypes } from '../core/events/catalog.ts';
 import { Envelope } from '../core/events/envelope.ts';
 
@@ -15,7 +15,7 @@ interface JsonSchemaObject {
 
 export function eventSchema(type: EventType): Record<string, unknown> {
   const entry = catalog[type];
-  const schema = Envelope.extend({
+  const schema = z.extend(Envelope, {
     type: z.literal(type),
     schemaVersion: z.literal(entry.version),
     data: entry.data,

@@ -5,7 +5,7 @@
  * `subscriptionId:eventId`, as HubSpot advises) with its `subscriptionType` as the topic.
  */
 
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { ValidationError } from '../../core/errors.ts';
 import type { Address, EventData, Traits } from '../../core/events/catalog.ts';
 import { identitiesOf, normalizeEmail, normalizePhone } from '../../core/identity/identity.ts';

@@ -4,24 +4,29 @@
  * Lenient on purpose: unknown keys are kept and only the fields we use are required, because HubSpot
  * adds fields (`sourceId`, `isSensitive`, `objectTypeId`, ...) without notice.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../../core/zod-messages.ts';
 
 /**
  * A HubSpot id (a 64-bit long in HubSpot's API), as a string. JSON numbers are the norm; ids too large
  * for a JS number reach us as digit strings (see `parseHubSpotBatch`), which are accepted as well.
  */
-export const HubSpotId = z
-  .union([z.number().int().nonnegative(), z.string().regex(/^\d{1,20}$/, 'a numeric id')])
-  .transform(String);
+export const HubSpotId = z.pipe(
+  z.union([
+    z.number().check(z.int(), z.nonnegative()),
+    z.string().check(z.regex(/^\d{1,20}$/, 'a numeric id')),
+  ]),
+  z.transform(String),
+);
 
 /** Milliseconds since the epoch, bounded to what a JS `Date` can represent. */
-export const EpochMillis = z.number().int().nonnegative().max(8.64e15);
+export const EpochMillis = z.number().check(z.int(), z.nonnegative(), z.lte(8.64e15));
 
 /** What every event in a batch must carry for us to route and dedupe it. */
 export const EventEnvelope = z.looseObject({
   eventId: HubSpotId,
   subscriptionId: HubSpotId,
-  subscriptionType: z.string().min(1),
+  subscriptionType: z.string().check(z.minLength(1)),
 });
 export type EventEnvelope = z.infer<typeof EventEnvelope>;
 
@@ -30,13 +35,13 @@ export const ContactEvent = z.looseObject({
   eventId: HubSpotId,
   subscriptionId: HubSpotId,
   subscriptionType: z.string(),
-  portalId: HubSpotId.optional(),
-  appId: HubSpotId.optional(),
+  portalId: z.optional(HubSpotId),
+  appId: z.optional(HubSpotId),
   occurredAt: EpochMillis,
   objectId: HubSpotId,
-  attemptNumber: z.number().optional(),
-  changeSource: z.string().optional(),
-  changeFlag: z.string().optional(),
+  attemptNumber: z.optional(z.number()),
+  changeSource: z.optional(z.string()),
+  changeFlag: z.optional(z.string()),
 });
 export type ContactEvent = z.infer<typeof ContactEvent>;
 
@@ -45,12 +50,12 @@ export type ContactEvent = z.infer<typeof ContactEvent>;
  * scalar is accepted and read as its string form. A missing or null value means the property was
  * cleared.
  */
-export const ContactPropertyChange = ContactEvent.extend({
-  propertyName: z.string().min(1),
-  propertyValue: z
-    .union([z.string(), z.number(), z.boolean()])
-    .nullish()
-    .transform((value) => (value === null || value === undefined ? undefined : String(value))),
+export const ContactPropertyChange = z.extend(ContactEvent, {
+  propertyName: z.string().check(z.minLength(1)),
+  propertyValue: z.pipe(
+    z.nullish(z.union([z.string(), z.number(), z.boolean()])),
+    z.transform((value) => (value === null || value === undefined ? undefined : String(value))),
+  ),
 });
 export type ContactPropertyChange = z.infer<typeof ContactPropertyChange>;
 
@@ -59,10 +64,10 @@ export type ContactPropertyChange = z.infer<typeof ContactPropertyChange>;
  * `primaryObjectId` is the record given priority, `mergedObjectIds` the secondary records, and
  * `newObjectId` the record the merge produced, which can differ from the primary.
  */
-export const ContactMerge = ContactEvent.extend({
-  primaryObjectId: HubSpotId.optional(),
-  mergedObjectIds: z.array(HubSpotId).optional(),
-  newObjectId: HubSpotId.optional(),
-  numberOfPropertiesMoved: z.number().optional(),
+export const ContactMerge = z.extend(ContactEvent, {
+  primaryObjectId: z.optional(HubSpotId),
+  mergedObjectIds: z.optional(z.array(HubSpotId)),
+  newObjectId: z.optional(HubSpotId),
+  numberOfPropertiesMoved: z.optional(z.number()),
 });
 export type ContactMerge = z.infer<typeof ContactMerge>;

@@ -2,7 +2,7 @@
  * SendGrid Event Webhook -> canonical events. A body is a JSON array of events; each element is one
  * delivery (dedupe key `sg_event_id`, topic `event`).
  */
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { ValidationError } from '../../core/errors.ts';
 import type { EventData } from '../../core/events/catalog.ts';
 import { identitiesOf } from '../../core/identity/identity.ts';
@@ -107,7 +107,7 @@ export function toMessageEvent(type: MessageEventType, event: MessageEvent, deta
  * A message topic: the schema of the vendor event, the canonical type, and which of the event's own
  * fields go into the canonical data. One row per SendGrid event in the table below.
  */
-function messageTopic<S extends z.ZodType<MessageEvent>>(
+function messageTopic<S extends z.ZodMiniType<MessageEvent>>(
   type: MessageEventType,
   schema: S,
   details: (event: z.infer<S>) => MessageDetails = () => ({}),

@@ -6,50 +6,51 @@
  * `bounce_classification` without notice) and only the fields we translate are required. A body is a
  * JSON array of these events; every element is validated on its own, against its `event`'s schema.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../../core/zod-messages.ts';
 
 /** Unix seconds, bounded so that a `Date` can always be built from the value (year 9999 at most). */
-const UnixSeconds = z.number().int().min(0).max(253_402_300_799);
+const UnixSeconds = z.number().check(z.int(), z.gte(0), z.lte(253_402_300_799));
 
 /** What `parse` needs of every element: its idempotency key and its topic. */
 export const BatchElement = z.looseObject({
-  sg_event_id: z.string().min(1).describe('Unique per event: the dedupe key'),
-  event: z.string().min(1).describe('The event name: delivered, open, click, bounce, ...'),
+  sg_event_id: z.string().check(z.minLength(1), z.describe('Unique per event: the dedupe key')),
+  event: z.string().check(z.minLength(1), z.describe('The event name: delivered, open, click, bounce, ...')),
 });
 export type BatchElement = z.infer<typeof BatchElement>;
 
 /** Fields every translated event carries. */
 const EventBase = z.looseObject({
   email: z.string(),
-  timestamp: UnixSeconds.describe('When the event happened (unix seconds)'),
+  timestamp: UnixSeconds.check(z.describe('When the event happened (unix seconds)')),
   event: z.string(),
-  sg_event_id: z.string().min(1),
+  sg_event_id: z.string().check(z.minLength(1)),
 });
 
 /** Delivery and engagement events: they belong to one message. */
-export const MessageEvent = EventBase.extend({
-  sg_message_id: z.string().min(1),
+export const MessageEvent = z.extend(EventBase, {
+  sg_message_id: z.string().check(z.minLength(1)),
   /** `category` is a string when the message had one category, an array when it had several. */
-  category: z.union([z.string(), z.array(z.string())]).optional(),
+  category: z.optional(z.union([z.string(), z.array(z.string())])),
 });
 export type MessageEvent = z.infer<typeof MessageEvent>;
 
-export const ClickEvent = MessageEvent.extend({ url: z.string().optional() });
+export const ClickEvent = z.extend(MessageEvent, { url: z.optional(z.string()) });
 export type ClickEvent = z.infer<typeof ClickEvent>;
 
 /** `type` is `bounce` (the receiving server rejected the address) or `blocked` (it refused the message). */
-export const BounceEvent = MessageEvent.extend({
-  type: z.string().optional(),
-  reason: z.string().optional(),
+export const BounceEvent = z.extend(MessageEvent, {
+  type: z.optional(z.string()),
+  reason: z.optional(z.string()),
 });
 export type BounceEvent = z.infer<typeof BounceEvent>;
 
 /** `reason` says why SendGrid dropped it, e.g. `Bounced Address`, `Unsubscribed Address`. */
-export const DroppedEvent = MessageEvent.extend({ reason: z.string().optional() });
+export const DroppedEvent = z.extend(MessageEvent, { reason: z.optional(z.string()) });
 export type DroppedEvent = z.infer<typeof DroppedEvent>;
 
 /** `response` is the receiving server's temporary failure, e.g. `400 try again later`. */
-export const DeferredEvent = MessageEvent.extend({ response: z.string().optional() });
+export const DeferredEvent = z.extend(MessageEvent, { response: z.optional(z.string()) });
 export type DeferredEvent = z.infer<typeof DeferredEvent>;
 
 /** Global unsubscribe and spam report: about the address, whether or not a message id comes with them. */
@@ -57,8 +58,11 @@ export const ConsentEvent = EventBase;
 export type ConsentEvent = z.infer<typeof ConsentEvent>;
 
 /** Unsubscribe or resubscribe for one suppression (ASM) group. */
-export const GroupConsentEvent = EventBase.extend({
+export const GroupConsentEvent = z.extend(EventBase, {
   // Documented as an integer; a numeric string is accepted too rather than failing a whole batch.
-  asm_group_id: z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,15}$/)]),
+  asm_group_id: z.union([
+    z.number().check(z.int(), z.nonnegative()),
+    z.string().check(z.regex(/^\d{1,15}$/)),
+  ]),
 });
 export type GroupConsentEvent = z.infer<typeof GroupConsentEvent>;

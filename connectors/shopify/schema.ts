@@ -4,26 +4,31 @@
  * transaction,abandoned_checkout}`). Lenient on purpose: unknown keys are kept, only what a translator
  * needs is required, and Shopify's habit of sending `null` for absent values is accepted everywhere.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../../core/zod-messages.ts';
 
 /**
  * A Shopify numeric id as a decimal string. The body parser (`parseJsonKeepingLargeIntegers` in `core/ingest/body.ts`) leaves ids up to 2^53 as
  * numbers and turns larger ones into digit strings, so both forms arrive here.
  */
-export const ShopifyId = z
-  .union([z.number().int().nonnegative(), z.string().regex(/^\d{1,20}$/, 'a numeric id (unsigned 64-bit)')])
-  .transform((id) => String(id));
+export const ShopifyId = z.pipe(
+  z.union([
+    z.number().check(z.int(), z.nonnegative()),
+    z.string().check(z.regex(/^\d{1,20}$/, 'a numeric id (unsigned 64-bit)')),
+  ]),
+  z.transform((id) => String(id)),
+);
 
 /** A decimal amount: Shopify sends strings ("199.00"); a bare number is tolerated. */
 export const Decimal = z.union([
   // Bounded so that an absurd amount is refused here, not echoed back from the money conversion.
-  z.string().regex(/^-?\d{1,15}(?:\.\d{1,12})?$/, 'a decimal amount such as "199.00"'),
-  z.number().gte(-1e15).lte(1e15),
+  z.string().check(z.regex(/^-?\d{1,15}(?:\.\d{1,12})?$/, 'a decimal amount such as "199.00"')),
+  z.number().check(z.gte(-1e15), z.lte(1e15)),
 ]);
 
-const CurrencyCode = z.string().regex(/^[A-Za-z]{3}$/, 'an ISO 4217 currency code');
+const CurrencyCode = z.string().check(z.regex(/^[A-Za-z]{3}$/, 'an ISO 4217 currency code'));
 
-const text = z.string().nullish();
+const text = z.nullish(z.string());
 
 /** `email_marketing_consent` / `sms_marketing_consent`: `state` is lower case in REST payloads. */
 export const MarketingConsent = z.looseObject({
@@ -52,11 +57,11 @@ export const Customer = z.looseObject({
   last_name: text,
   phone: text,
   /** A comma-separated string in REST payloads. Dropped from customer payloads from API 2025-01. */
-  tags: z.union([z.string(), z.array(z.string())]).nullish(),
-  default_address: MailingAddress.nullish(),
+  tags: z.nullish(z.union([z.string(), z.array(z.string())])),
+  default_address: z.nullish(MailingAddress),
   /** Dropped from customer payloads from API 2025-01 (own topics since). */
-  email_marketing_consent: MarketingConsent.nullish(),
-  sms_marketing_consent: MarketingConsent.nullish(),
+  email_marketing_consent: z.nullish(MarketingConsent),
+  sms_marketing_consent: z.nullish(MarketingConsent),
   created_at: text,
   updated_at: text,
 });
@@ -67,16 +72,16 @@ export const DeletedCustomer = z.looseObject({ id: ShopifyId, updated_at: text }
 export type DeletedCustomer = z.infer<typeof DeletedCustomer>;
 
 /** The buyer as embedded in orders and checkouts. */
-const Buyer = z.looseObject({ id: ShopifyId.nullish(), email: text, phone: text });
+const Buyer = z.looseObject({ id: z.nullish(ShopifyId), email: text, phone: text });
 
 /** A line of an order or checkout. Checkout line ids are string keys, so `id` is not read. */
 export const LineItem = z.looseObject({
-  product_id: ShopifyId.nullish(),
-  variant_id: ShopifyId.nullish(),
+  product_id: z.nullish(ShopifyId),
+  variant_id: z.nullish(ShopifyId),
   sku: text,
   title: text,
-  quantity: z.number().int(),
-  price: Decimal.nullish(),
+  quantity: z.number().check(z.int()),
+  price: z.nullish(Decimal),
 });
 export type LineItem = z.infer<typeof LineItem>;
 
@@ -88,8 +93,8 @@ export const Order = z.looseObject({
   phone: text,
   currency: CurrencyCode,
   total_price: Decimal,
-  subtotal_price: Decimal.nullish(),
-  total_tax: Decimal.nullish(),
+  subtotal_price: z.nullish(Decimal),
+  total_tax: z.nullish(Decimal),
   financial_status: text,
   source_name: text,
   cancel_reason: text,
@@ -97,21 +102,21 @@ export const Order = z.looseObject({
   created_at: text,
   processed_at: text,
   updated_at: text,
-  customer: Buyer.nullish(),
-  line_items: z.array(LineItem).nullish(),
+  customer: z.nullish(Buyer),
+  line_items: z.nullish(z.array(LineItem)),
 });
 export type Order = z.infer<typeof Order>;
 
 /** `*_set` money: the amount in the shop's and in the buyer's (presentment) currency. */
 const MoneyBag = z.looseObject({
-  shop_money: z.looseObject({ amount: Decimal.nullish(), currency_code: text }).nullish(),
+  shop_money: z.nullish(z.looseObject({ amount: z.nullish(Decimal), currency_code: text })),
 });
 
 export const Transaction = z.looseObject({
-  id: ShopifyId.nullish(),
+  id: z.nullish(ShopifyId),
   kind: text,
   status: text,
-  amount: Decimal.nullish(),
+  amount: z.nullish(Decimal),
   currency: text,
 });
 export type Transaction = z.infer<typeof Transaction>;
@@ -123,9 +128,9 @@ export const Refund = z.looseObject({
   note: text,
   created_at: text,
   processed_at: text,
-  transactions: z.array(Transaction).nullish(),
-  refund_line_items: z.array(z.looseObject({ subtotal_set: MoneyBag.nullish() })).nullish(),
-  order_adjustments: z.array(z.looseObject({ amount_set: MoneyBag.nullish() })).nullish(),
+  transactions: z.nullish(z.array(Transaction)),
+  refund_line_items: z.nullish(z.array(z.looseObject({ subtotal_set: z.nullish(MoneyBag) }))),
+  order_adjustments: z.nullish(z.array(z.looseObject({ amount_set: z.nullish(MoneyBag) }))),
 });
 export type Refund = z.infer<typeof Refund>;
 
@@ -140,8 +145,8 @@ export const Checkout = z.looseObject({
   completed_at: text,
   created_at: text,
   updated_at: text,
-  customer: Buyer.nullish(),
-  line_items: z.array(LineItem).nullish(),
+  customer: z.nullish(Buyer),
+  line_items: z.nullish(z.array(LineItem)),
 });
 export type Checkout = z.infer<typeof Checkout>;
 
@@ -151,15 +156,17 @@ export type Checkout = z.infer<typeof Checkout>;
  */
 export const EmailConsentUpdate = z
   .looseObject({
-    customer_id: ShopifyId.nullish(),
-    id: ShopifyId.nullish(),
+    customer_id: z.nullish(ShopifyId),
+    id: z.nullish(ShopifyId),
     email_address: text,
     email_marketing_consent: MarketingConsent,
   })
-  .refine((payload) => payload.customer_id != null || payload.id != null, {
-    message: 'customer_id is required',
-    path: ['customer_id'],
-  });
+  .check(
+    z.refine((payload) => payload.customer_id != null || payload.id != null, {
+      message: 'customer_id is required',
+      path: ['customer_id'],
+    }),
+  );
 export type EmailConsentUpdate = z.infer<typeof EmailConsentUpdate>;
 
 /**
@@ -168,13 +175,15 @@ export type EmailConsentUpdate = z.infer<typeof EmailConsentUpdate>;
  */
 export const SmsConsentUpdate = z
   .looseObject({
-    id: ShopifyId.nullish(),
-    customer_id: ShopifyId.nullish(),
+    id: z.nullish(ShopifyId),
+    customer_id: z.nullish(ShopifyId),
     phone: text,
     sms_marketing_consent: MarketingConsent,
   })
-  .refine((payload) => payload.id != null || payload.customer_id != null, {
-    message: 'id is required',
-    path: ['id'],
-  });
+  .check(
+    z.refine((payload) => payload.id != null || payload.customer_id != null, {
+      message: 'id is required',
+      path: ['id'],
+    }),
+  );
 export type SmsConsentUpdate = z.infer<typeof SmsConsentUpdate>;

@@ -2,7 +2,7 @@
  * Square inbound: one JSON event per request, split into a {@link Delivery}, and the topic map from
  * Square event types to canonical events.
  */
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { ValidationError } from '../../core/errors.ts';
 import type {
   Address as AddressSchema,

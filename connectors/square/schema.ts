@@ -7,30 +7,31 @@
  * (developer.squareup.com/reference/square/webhooks/...) and the `square` SDK v46 types
  * (`api/types/{Customer,Payment,PaymentRefund,LoyaltyAccount}.d.ts`, camelCased there).
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../../core/zod-messages.ts';
 
 /** RFC 3339 timestamps as Square writes them (`2020-02-06T22:14:16.421Z`, or with an offset). */
 const Timestamp = z.iso.datetime({ offset: true });
 
-const OptionalText = z.string().nullish();
+const OptionalText = z.nullish(z.string());
 
 /**
  * Square `Money`: `amount` is already in the currency's minor unit (cents, yen) and an int64 on
- * Square's side; zod's `.int()` refuses values JSON cannot carry exactly (beyond 2^53). The currency
+ * Square's side; zod's `z.int()` refuses values JSON cannot carry exactly (beyond 2^53). The currency
  * code is checked by the translators, which can say which field was wrong.
  */
 export const SquareMoney = z.looseObject({
-  amount: z.number().int(),
+  amount: z.number().check(z.int()),
   currency: z.string(),
 });
 export type SquareMoney = z.infer<typeof SquareMoney>;
 
 /** The envelope every Square webhook event shares; `data.object` holds the resource. */
-function squareEvent<D extends z.ZodType>(data: D) {
+function squareEvent<D extends z.ZodMiniType>(data: D) {
   return z.looseObject({
     merchant_id: OptionalText,
     type: z.string(),
-    event_id: z.string().min(1),
+    event_id: z.string().check(z.minLength(1)),
     created_at: Timestamp,
     data,
   });
@@ -47,33 +48,33 @@ export const SquareAddress = z.looseObject({
 export type SquareAddress = z.infer<typeof SquareAddress>;
 
 export const SquareCustomer = z.looseObject({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   given_name: OptionalText,
   family_name: OptionalText,
   company_name: OptionalText,
   email_address: OptionalText,
   phone_number: OptionalText,
-  address: SquareAddress.nullish(),
-  preferences: z.looseObject({ email_unsubscribed: z.boolean().nullish() }).nullish(),
-  updated_at: Timestamp.nullish(),
+  address: z.nullish(SquareAddress),
+  preferences: z.nullish(z.looseObject({ email_unsubscribed: z.nullish(z.boolean()) })),
+  updated_at: z.nullish(Timestamp),
 });
 export type SquareCustomer = z.infer<typeof SquareCustomer>;
 
 /** Present on `customer.created` (and `customer.deleted`) when the event comes from a merge. */
 const MergeContext = z.looseObject({
-  merge: z
-    .looseObject({
-      from_customer_ids: z.array(z.string().min(1)).nullish(),
-      to_customer_id: z.string().min(1).nullish(),
-    })
-    .nullish(),
+  merge: z.nullish(
+    z.looseObject({
+      from_customer_ids: z.nullish(z.array(z.string().check(z.minLength(1)))),
+      to_customer_id: z.nullish(z.string().check(z.minLength(1))),
+    }),
+  ),
 });
 
 /** `customer.created` and `customer.updated`: the whole customer (without `segment_ids`). */
 export const CustomerEvent = squareEvent(
   z.looseObject({
     id: OptionalText,
-    object: z.looseObject({ customer: SquareCustomer, event_context: MergeContext.nullish() }),
+    object: z.looseObject({ customer: SquareCustomer, event_context: z.nullish(MergeContext) }),
   }),
 );
 export type CustomerEvent = z.infer<typeof CustomerEvent>;
@@ -81,24 +82,24 @@ export type CustomerEvent = z.infer<typeof CustomerEvent>;
 /** `customer.deleted`: `data.id` is the deleted customer's id; the object is informative only. */
 export const CustomerDeletedEvent = squareEvent(
   z.looseObject({
-    id: z.string().min(1),
-    object: z.looseObject({ customer: z.looseObject({ id: OptionalText }).nullish() }).nullish(),
+    id: z.string().check(z.minLength(1)),
+    object: z.nullish(z.looseObject({ customer: z.nullish(z.looseObject({ id: OptionalText })) })),
   }),
 );
 export type CustomerDeletedEvent = z.infer<typeof CustomerDeletedEvent>;
 
 export const SquarePayment = z.looseObject({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   status: z.string(),
-  amount_money: SquareMoney.nullish(),
-  tip_money: SquareMoney.nullish(),
-  total_money: SquareMoney.nullish(),
+  amount_money: z.nullish(SquareMoney),
+  tip_money: z.nullish(SquareMoney),
+  total_money: z.nullish(SquareMoney),
   order_id: OptionalText,
   customer_id: OptionalText,
   buyer_email_address: OptionalText,
   receipt_number: OptionalText,
-  application_details: z.looseObject({ square_product: OptionalText }).nullish(),
-  updated_at: Timestamp.nullish(),
+  application_details: z.nullish(z.looseObject({ square_product: OptionalText })),
+  updated_at: z.nullish(Timestamp),
 });
 export type SquarePayment = z.infer<typeof SquarePayment>;
 
@@ -107,13 +108,13 @@ export const PaymentEvent = squareEvent(z.looseObject({ object: z.looseObject({ 
 export type PaymentEvent = z.infer<typeof PaymentEvent>;
 
 export const SquareRefund = z.looseObject({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   status: z.string(),
-  amount_money: SquareMoney.nullish(),
+  amount_money: z.nullish(SquareMoney),
   order_id: OptionalText,
   payment_id: OptionalText,
   reason: OptionalText,
-  updated_at: Timestamp.nullish(),
+  updated_at: z.nullish(Timestamp),
 });
 export type SquareRefund = z.infer<typeof SquareRefund>;
 
@@ -122,13 +123,13 @@ export const RefundEvent = squareEvent(z.looseObject({ object: z.looseObject({ r
 export type RefundEvent = z.infer<typeof RefundEvent>;
 
 export const SquareLoyaltyAccount = z.looseObject({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   // Can be negative after a manual adjustment or a refund (LoyaltyAccount reference).
-  balance: z.number().int(),
-  lifetime_points: z.number().int().nullish(),
+  balance: z.number().check(z.int()),
+  lifetime_points: z.nullish(z.number().check(z.int())),
   customer_id: OptionalText,
-  mapping: z.looseObject({ phone_number: OptionalText }).nullish(),
-  updated_at: Timestamp.nullish(),
+  mapping: z.nullish(z.looseObject({ phone_number: OptionalText })),
+  updated_at: z.nullish(Timestamp),
 });
 export type SquareLoyaltyAccount = z.infer<typeof SquareLoyaltyAccount>;
 

@@ -3,9 +3,10 @@
  * flat string map Twilio posts. Lenient on purpose: Twilio adds parameters without notice, so unknown
  * keys are kept and only the fields the translators read are declared.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../../core/zod-messages.ts';
 
-const Sid = z.string().min(1);
+const Sid = z.string().check(z.minLength(1));
 
 /**
  * An incoming message (`SmsStatus=received`), e.g.
@@ -13,17 +14,17 @@ const Sid = z.string().min(1);
  */
 export const IncomingMessage = z.looseObject({
   MessageSid: Sid,
-  AccountSid: z.string().optional(),
-  MessagingServiceSid: z.string().optional(),
+  AccountSid: z.optional(z.string()),
+  MessagingServiceSid: z.optional(z.string()),
   /** The person who wrote (E.164; `whatsapp:+…` and similar for other channels). */
-  From: z.string().min(1),
+  From: z.string().check(z.minLength(1)),
   /** Our number, short code or sender that received it. */
-  To: z.string().min(1),
+  To: z.string().check(z.minLength(1)),
   /** Absent or empty for a media-only MMS. */
-  Body: z.string().default(''),
-  SmsStatus: z.string().optional(),
+  Body: z._default(z.string(), ''),
+  SmsStatus: z.optional(z.string()),
   /** `STOP`, `START` or `HELP`: sent only by Messaging Services with Advanced Opt-Out enabled. */
-  OptOutType: z.string().optional(),
+  OptOutType: z.optional(z.string()),
 });
 export type IncomingMessage = z.infer<typeof IncomingMessage>;
 
@@ -33,13 +34,13 @@ export type IncomingMessage = z.infer<typeof IncomingMessage>;
  */
 export const StatusCallback = z.looseObject({
   MessageSid: Sid,
-  AccountSid: z.string().optional(),
+  AccountSid: z.optional(z.string()),
   /** queued, sending, sent, delivered, undelivered, failed, read, accepted, scheduled, canceled, … */
-  MessageStatus: z.string().min(1),
+  MessageStatus: z.string().check(z.minLength(1)),
   /** The recipient of our message: the person. */
-  To: z.string().optional(),
-  From: z.string().optional(),
+  To: z.optional(z.string()),
+  From: z.optional(z.string()),
   /** Twilio error code (e.g. 30003 unreachable handset) on undelivered/failed. */
-  ErrorCode: z.string().optional(),
+  ErrorCode: z.optional(z.string()),
 });
 export type StatusCallback = z.infer<typeof StatusCallback>;

@@ -6,72 +6,75 @@
  * version (add it to `versions` and bump `version`); adding an optional field is not.
  * `npm run schemas` writes `schemas/<type>.v<version>.json` and `docs/events.md` from this file.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { Money } from '../money.ts';
+import '../zod-messages.ts';
 
-const Channel = z.enum(['email', 'sms']).describe('The messaging channel');
+const Channel = z.enum(['email', 'sms']).check(z.describe('The messaging channel'));
 
 export const Address = z
   .object({
-    line1: z.string().optional(),
-    line2: z.string().optional(),
-    city: z.string().optional(),
-    region: z.string().optional().describe('State or province'),
-    postalCode: z.string().optional(),
-    country: z.string().optional().describe('ISO 3166-1 alpha-2 when the vendor gives one'),
+    line1: z.optional(z.string()),
+    line2: z.optional(z.string()),
+    city: z.optional(z.string()),
+    region: z.optional(z.string()).check(z.describe('State or province')),
+    postalCode: z.optional(z.string()),
+    country: z.optional(z.string()).check(z.describe('ISO 3166-1 alpha-2 when the vendor gives one')),
   })
-  .describe('A postal address');
+  .check(z.describe('A postal address'));
 
 export const Traits = z
-  .object({
-    firstName: z.string(),
-    lastName: z.string(),
-    email: z.string().describe('Lower-cased'),
-    phone: z.string().describe('E.164'),
-    company: z.string(),
-    address: Address,
-    locale: z.string(),
-    tags: z.array(z.string()),
-  })
-  .partial()
-  .describe('What a system knows about the person; only the fields it sent');
+  .partial(
+    z.object({
+      firstName: z.string(),
+      lastName: z.string(),
+      email: z.string().check(z.describe('Lower-cased')),
+      phone: z.string().check(z.describe('E.164')),
+      company: z.string(),
+      address: Address,
+      locale: z.string(),
+      tags: z.array(z.string()),
+    }),
+  )
+  .check(z.describe('What a system knows about the person; only the fields it sent'));
 
 export const ConsentStatus = z.enum(['subscribed', 'unsubscribed']);
 
-const ConsentState = z.object({ status: ConsentStatus, reason: z.string().optional() });
+const ConsentState = z.object({ status: ConsentStatus, reason: z.optional(z.string()) });
 
 const OrderLine = z.object({
-  sku: z.string().optional(),
-  title: z.string().optional(),
-  productId: z.string().optional(),
-  variantId: z.string().optional(),
-  quantity: z.number().int(),
-  unitPrice: Money.optional(),
+  sku: z.optional(z.string()),
+  title: z.optional(z.string()),
+  productId: z.optional(z.string()),
+  variantId: z.optional(z.string()),
+  quantity: z.number().check(z.int()),
+  unitPrice: z.optional(Money),
 });
 
 const Order = z.object({
-  orderId: z.string().describe("The vendor's order id"),
-  orderNumber: z.string().optional().describe('Human-facing order name, e.g. #1001'),
-  channel: z.enum(['online', 'pos']).describe('Where the order was placed'),
+  orderId: z.string().check(z.describe("The vendor's order id")),
+  orderNumber: z.optional(z.string()).check(z.describe('Human-facing order name, e.g. #1001')),
+  channel: z.enum(['online', 'pos']).check(z.describe('Where the order was placed')),
   total: Money,
-  subtotal: Money.optional(),
-  tax: Money.optional(),
-  financialStatus: z.string().optional().describe("The vendor's payment status"),
+  subtotal: z.optional(Money),
+  tax: z.optional(Money),
+  financialStatus: z.optional(z.string()).check(z.describe("The vendor's payment status")),
   paymentId: z
-    .string()
-    .optional()
-    .describe('The payment that completed the order, where the vendor has one (Square)'),
+    .optional(z.string())
+    .check(z.describe('The payment that completed the order, where the vendor has one (Square)')),
   lineItems: z.array(OrderLine),
 });
 
 const MessageEventData = z.object({
   channel: Channel,
-  messageId: z.string().describe("The vendor's message id (SendGrid sg_message_id, Twilio MessageSid)"),
-  vendorStatus: z.string().describe("The vendor's own status or event name"),
-  reason: z.string().optional().describe('Bounce/failure reason or error code'),
-  url: z.string().optional().describe('Clicked URL'),
-  bounceType: z.enum(['bounce', 'blocked']).optional(),
-  categories: z.array(z.string()).optional(),
+  messageId: z
+    .string()
+    .check(z.describe("The vendor's message id (SendGrid sg_message_id, Twilio MessageSid)")),
+  vendorStatus: z.string().check(z.describe("The vendor's own status or event name")),
+  reason: z.optional(z.string()).check(z.describe('Bounce/failure reason or error code')),
+  url: z.optional(z.string()).check(z.describe('Clicked URL')),
+  bounceType: z.optional(z.enum(['bounce', 'blocked'])),
+  categories: z.optional(z.array(z.string())),
 });
 
 export interface CatalogEntry {
@@ -80,13 +83,13 @@ export interface CatalogEntry {
   readonly description: string;
   /** The Segment e-commerce / engage spec event analysts know this as, if any. */
   readonly segment?: string;
-  readonly data: z.ZodType<Record<string, unknown>>;
+  readonly data: z.ZodMiniType<Record<string, unknown>>;
   /** Older versions still accepted from pinned producers. */
-  readonly versions?: Readonly<Record<number, z.ZodType<Record<string, unknown>>>>;
+  readonly versions?: Readonly<Record<number, z.ZodMiniType<Record<string, unknown>>>>;
 }
 
 /** Keeps each entry's own `data` schema type, so `EventData<T>` (and `draft()`) check real fields. */
-function entry<D extends z.ZodType<Record<string, unknown>>>(
+function entry<D extends z.ZodMiniType<Record<string, unknown>>>(
   e: Omit<CatalogEntry, 'data'> & { readonly data: D },
 ) {
   return e;
@@ -98,10 +101,10 @@ export const catalog = {
     description: 'A system created or changed its record of a person (only the fields it sent).',
     segment: 'Identify',
     data: z.object({
-      system: z.string().describe('Connector id of the system of record'),
-      externalId: z.string().describe("The system's own id for the person"),
+      system: z.string().check(z.describe('Connector id of the system of record')),
+      externalId: z.string().check(z.describe("The system's own id for the person")),
       traits: Traits,
-      consent: z.object({ email: ConsentState.optional(), sms: ConsentState.optional() }).optional(),
+      consent: z.optional(z.object({ email: z.optional(ConsentState), sms: z.optional(ConsentState) })),
     }),
   }),
   'customer.deleted': entry({
@@ -123,9 +126,9 @@ export const catalog = {
     description:
       "Omnihub created or found the person's record in a system while syncing: that system's id joins the profile.",
     data: z.object({
-      system: z.string().describe('Connector id of the system that holds the record'),
-      externalId: z.string().describe("The system's own id for the person"),
-      profileId: z.string().describe('The profile that was synced'),
+      system: z.string().check(z.describe('Connector id of the system that holds the record')),
+      externalId: z.string().check(z.describe("The system's own id for the person")),
+      profileId: z.string().check(z.describe('The profile that was synced')),
     }),
   }),
   'order.placed': entry({
@@ -144,7 +147,7 @@ export const catalog = {
     version: 1,
     description: 'An order was cancelled.',
     segment: 'Order Cancelled',
-    data: z.object({ orderId: z.string(), reason: z.string().optional(), total: Money.optional() }),
+    data: z.object({ orderId: z.string(), reason: z.optional(z.string()), total: z.optional(Money) }),
   }),
   'order.refunded': entry({
     version: 1,
@@ -153,9 +156,11 @@ export const catalog = {
     data: z.object({
       orderId: z.string(),
       refundId: z.string(),
-      paymentId: z.string().optional().describe('The refunded payment, where the vendor has one (Square)'),
+      paymentId: z
+        .optional(z.string())
+        .check(z.describe('The refunded payment, where the vendor has one (Square)')),
       amount: Money,
-      reason: z.string().optional(),
+      reason: z.optional(z.string()),
     }),
   }),
   'cart.updated': entry({
@@ -167,7 +172,7 @@ export const catalog = {
       total: Money,
       lineItems: z.array(OrderLine),
       completed: z.boolean(),
-      recoveryUrl: z.string().optional().describe('Link that brings the person back to the cart'),
+      recoveryUrl: z.optional(z.string()).check(z.describe('Link that brings the person back to the cart')),
     }),
   }),
   'message.sent': entry({
@@ -215,8 +220,8 @@ export const catalog = {
     data: z.object({
       channel: Channel,
       messageId: z.string(),
-      to: z.string().describe('Our number that received it (E.164)'),
-      body: z.string().describe('Message text; personal content, never logged'),
+      to: z.string().check(z.describe('Our number that received it (E.164)')),
+      body: z.string().check(z.describe('Message text; personal content, never logged')),
     }),
   }),
   'consent.changed': entry({
@@ -227,10 +232,9 @@ export const catalog = {
       channel: Channel,
       status: ConsentStatus,
       scope: z
-        .string()
-        .optional()
-        .describe('Narrower than the whole channel, e.g. `group:42` (SendGrid ASM group)'),
-      reason: z.string().optional().describe('What caused it: keyword, spamreport, admin...'),
+        .optional(z.string())
+        .check(z.describe('Narrower than the whole channel, e.g. `group:42` (SendGrid ASM group)')),
+      reason: z.optional(z.string()).check(z.describe('What caused it: keyword, spamreport, admin...')),
     }),
   }),
   'loyalty.updated': entry({
@@ -238,8 +242,8 @@ export const catalog = {
     description: "A loyalty account's balance changed.",
     data: z.object({
       accountId: z.string(),
-      balance: z.number().int(),
-      lifetimePoints: z.number().int().optional(),
+      balance: z.number().check(z.int()),
+      lifetimePoints: z.optional(z.number().check(z.int())),
     }),
   }),
   'profile.updated': entry({

@@ -6,9 +6,10 @@
  * `source` = `source`.
  */
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { PermanentError } from '../errors.ts';
 import { Identity } from '../identity/identity.ts';
+import '../zod-messages.ts';
 
 export const EVENT_SOURCE_PREFIX = 'omnihub.';
 
@@ -16,30 +17,38 @@ export const Origin = z
   .object({
     connector: z
       .string()
-      .describe('Connector id that received the vendor delivery, or `omnihub` for hub events'),
-    deliveryId: z.string().describe("The vendor's own delivery/event id (the idempotency key)"),
-    topic: z.string().optional().describe("The vendor's topic or event name, e.g. `orders/create`"),
+      .check(z.describe('Connector id that received the vendor delivery, or `omnihub` for hub events')),
+    deliveryId: z.string().check(z.describe("The vendor's own delivery/event id (the idempotency key)")),
+    topic: z.optional(z.string()).check(z.describe("The vendor's topic or event name, e.g. `orders/create`")),
   })
-  .describe('Where the event came from');
+  .check(z.describe('Where the event came from'));
 
 export const Envelope = z.object({
   id: z
     .string()
-    .min(1)
-    .describe('Event id, deterministic for a given vendor delivery, so redeliveries keep it'),
+    .check(
+      z.minLength(1),
+      z.describe('Event id, deterministic for a given vendor delivery, so redeliveries keep it'),
+    ),
   type: z
     .string()
-    .describe('Event type, a past-tense business fact: `order.placed`; also the EventBridge detail-type'),
-  source: z.string().startsWith(EVENT_SOURCE_PREFIX).describe('`omnihub.<connector>`'),
-  subject: z.string().optional().describe('What the event is about, e.g. `shopify:706405506930370084`'),
-  time: z.iso.datetime({ offset: true }).describe('CloudEvents time: equal to occurredAt'),
-  occurredAt: z.iso.datetime({ offset: true }).describe("When it happened, by the vendor's clock"),
-  receivedAt: z.iso.datetime({ offset: true }).describe('When Omnihub received the delivery'),
-  schemaVersion: z.number().int().positive().describe('Version of the `data` schema for this type'),
-  dataschema: z.string().describe('URI of the JSON Schema of `data`'),
+    .check(
+      z.describe('Event type, a past-tense business fact: `order.placed`; also the EventBridge detail-type'),
+    ),
+  source: z.string().check(z.startsWith(EVENT_SOURCE_PREFIX), z.describe('`omnihub.<connector>`')),
+  subject: z
+    .optional(z.string())
+    .check(z.describe('What the event is about, e.g. `shopify:706405506930370084`')),
+  time: z.iso.datetime({ offset: true }).check(z.describe('CloudEvents time: equal to occurredAt')),
+  occurredAt: z.iso.datetime({ offset: true }).check(z.describe("When it happened, by the vendor's clock")),
+  receivedAt: z.iso.datetime({ offset: true }).check(z.describe('When Omnihub received the delivery')),
+  schemaVersion: z
+    .number()
+    .check(z.int(), z.positive(), z.describe('Version of the `data` schema for this type')),
+  dataschema: z.string().check(z.describe('URI of the JSON Schema of `data`')),
   origin: Origin,
-  identities: z.array(Identity).describe("The subject's identities, normalised"),
-  correlationId: z.string().describe('Carried from ingest through the bus to profile and sync'),
+  identities: z.array(Identity).check(z.describe("The subject's identities, normalised")),
+  correlationId: z.string().check(z.describe('Carried from ingest through the bus to profile and sync')),
   data: z.record(z.string(), z.unknown()),
 });
 export type Envelope = z.infer<typeof Envelope>;

@@ -3,22 +3,24 @@
  * (`system:id`, e.g. `shopify:706405506930370084`). Every connector normalises through these
  * functions so that the same person always yields the same identity keys.
  */
-import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/min';
-import * as z from 'zod';
+import { type CountryCode, type MetadataJson, parsePhoneNumberFromString } from 'libphonenumber-js/core';
+import * as z from 'zod/mini';
+import '../zod-messages.ts';
+import phoneMetadata from './phone-metadata.json' with { type: 'json' };
 
-export const EmailIdentity = z.object({ type: z.literal('email'), value: z.string().min(3) });
+export const EmailIdentity = z.object({ type: z.literal('email'), value: z.string().check(z.minLength(3)) });
 export const PhoneIdentity = z.object({
   type: z.literal('phone'),
-  value: z.string().regex(/^\+[1-9]\d{6,14}$/, 'E.164 phone number'),
+  value: z.string().check(z.regex(/^\+[1-9]\d{6,14}$/, 'E.164 phone number')),
 });
 export const ExternalIdentity = z.object({
   type: z.literal('external'),
-  system: z.string().regex(/^[a-z][a-z0-9-]*$/, 'connector id'),
-  value: z.string().min(1),
+  system: z.string().check(z.regex(/^[a-z][a-z0-9-]*$/, 'connector id')),
+  value: z.string().check(z.minLength(1)),
 });
 export const Identity = z
   .discriminatedUnion('type', [EmailIdentity, PhoneIdentity, ExternalIdentity])
-  .describe('One identity of a person: email (lower case), phone (E.164) or an external system id');
+  .check(z.describe('One identity of a person: email (lower case), phone (E.164) or an external system id'));
 export type Identity = z.infer<typeof Identity>;
 
 /** Trims and lower-cases an email; returns undefined for anything that is not plausibly an address. */
@@ -34,10 +36,13 @@ export function defaultPhoneRegion(): CountryCode {
   return (process.env.OMNIHUB_DEFAULT_REGION?.toUpperCase() || 'US') as CountryCode;
 }
 
+/** libphonenumber-js metadata for parsing and validation, without formatting rules (phone-metadata.ts). */
+const PHONE_METADATA = phoneMetadata as unknown as MetadataJson;
+
 /** Parses a phone number to E.164 with libphonenumber-js; undefined when it is not a valid number. */
 export function normalizePhone(raw: unknown, region: CountryCode = defaultPhoneRegion()): string | undefined {
   if (typeof raw !== 'string' || raw.trim() === '') return undefined;
-  const parsed = parsePhoneNumberFromString(raw.trim(), region);
+  const parsed = parsePhoneNumberFromString(raw.trim(), region, PHONE_METADATA);
   return parsed?.isValid() ? parsed.number : undefined;
 }
 

@@ -13,7 +13,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod-messages.ts';
 
 /** The profile fields a destination can receive. Consent opt-outs are not fields: they always propagate. */
 export const SYNC_FIELDS = [
@@ -37,55 +38,55 @@ export type SyncField = z.infer<typeof SyncField>;
 export const SyncEventType = z.enum(['profile.updated', 'profile.merged']);
 export type SyncEventType = z.infer<typeof SyncEventType>;
 
-export const DestinationConfig = z
-  .object({
-    /** Off: no queue traffic is delivered (the consumer still exists). */
-    enabled: z.boolean().default(true),
-    events: z.array(SyncEventType).default(['profile.updated', 'profile.merged']),
-    /** Fields sent; by default everything the destination can take (its `capabilities`). */
-    fields: z.array(SyncField).optional(),
-    /** Fields owned by another system that this destination receives anyway. */
-    overwrite: z.array(SyncField).default([]),
-    /** Requests per window, and the window; by default the destination's documented limit. */
-    rateLimit: z
-      .object({ requests: z.number().int().positive(), perSeconds: z.number().positive() })
-      .optional(),
-    /** Destination-specific options (e.g. SendGrid `listIds`). */
-    options: z.record(z.string(), z.unknown()).default({}),
-  })
-  .strict();
+export const DestinationConfig = z.strictObject({
+  /** Off: no queue traffic is delivered (the consumer still exists). */
+  enabled: z._default(z.boolean(), true),
+  events: z._default(z.array(SyncEventType), ['profile.updated', 'profile.merged']),
+  /** Fields sent; by default everything the destination can take (its `capabilities`). */
+  fields: z.optional(z.array(SyncField)),
+  /** Fields owned by another system that this destination receives anyway. */
+  overwrite: z._default(z.array(SyncField), []),
+  /** Requests per window, and the window; by default the destination's documented limit. */
+  rateLimit: z.optional(
+    z.object({
+      requests: z.number().check(z.int(), z.positive()),
+      perSeconds: z.number().check(z.positive()),
+    }),
+  ),
+  /** Destination-specific options (e.g. SendGrid `listIds`). */
+  options: z._default(z.record(z.string(), z.unknown()), {}),
+});
 export type DestinationConfig = z.infer<typeof DestinationConfig>;
 
-export const SyncConfig = z
-  .object({
-    destinations: z.record(z.string(), DestinationConfig.partial().strict()).default({}),
-    /**
-     * Field -> the system of record for it. Its value flows only from the owner: the owner is never
-     * sent it, and other destinations get it only when the profile's value came from the owner
-     * (unless a destination lists the field in `overwrite`).
-     */
-    owners: z.partialRecord(SyncField, z.string()).default({ company: 'hubspot' }),
-    /** Currency of revenue fields (HubSpot `total_revenue`); other currencies are not summed in. */
-    reportingCurrency: z.string().length(3).default('USD'),
-    delivery: z
-      .object({
-        /** HTTP attempts per request within one invocation, the first included. */
-        maxAttempts: z.number().int().positive().default(5),
-        /** Base of the exponential backoff (full jitter). */
-        baseDelayMs: z.number().nonnegative().default(250),
-        /** Longest single backoff. */
-        maxDelayMs: z.number().nonnegative().default(8_000),
-        /**
-         * Longest wait spent in-process (Retry-After, rate-limit resets); a longer wait hands the
-         * message back to the queue with that visibility timeout instead.
-         */
-        maxInProcessWaitMs: z.number().nonnegative().default(10_000),
-        /** Per-request timeout. */
-        timeoutMs: z.number().positive().default(10_000),
-      })
-      .prefault({}),
-  })
-  .strict();
+export const SyncConfig = z.strictObject({
+  destinations: z._default(z.record(z.string(), z.partial(DestinationConfig)), {}),
+  /**
+   * Field -> the system of record for it. Its value flows only from the owner: the owner is never
+   * sent it, and other destinations get it only when the profile's value came from the owner
+   * (unless a destination lists the field in `overwrite`).
+   */
+  owners: z._default(z.partialRecord(SyncField, z.string()), { company: 'hubspot' }),
+  /** Currency of revenue fields (HubSpot `total_revenue`); other currencies are not summed in. */
+  reportingCurrency: z._default(z.string().check(z.length(3)), 'USD'),
+  delivery: z.prefault(
+    z.object({
+      /** HTTP attempts per request within one invocation, the first included. */
+      maxAttempts: z._default(z.number().check(z.int(), z.positive()), 5),
+      /** Base of the exponential backoff (full jitter). */
+      baseDelayMs: z._default(z.number().check(z.nonnegative()), 250),
+      /** Longest single backoff. */
+      maxDelayMs: z._default(z.number().check(z.nonnegative()), 8_000),
+      /**
+       * Longest wait spent in-process (Retry-After, rate-limit resets); a longer wait hands the
+       * message back to the queue with that visibility timeout instead.
+       */
+      maxInProcessWaitMs: z._default(z.number().check(z.nonnegative()), 10_000),
+      /** Per-request timeout. */
+      timeoutMs: z._default(z.number().check(z.positive()), 10_000),
+    }),
+    {},
+  ),
+});
 export type SyncConfig = z.infer<typeof SyncConfig>;
 
 export const SYNC_CONFIG_ENV = 'OMNIHUB_SYNC_CONFIG';

@@ -21,7 +21,9 @@ describe('Canonical event catalog', () => {
       refundId: '2',
       amount: { amount: 19.99, currency: 'USD' },
     });
-    expect(result.success).toBe(false);
+    expect(result.error?.issues).toMatchObject([
+      { path: ['amount', 'amount'], message: 'Invalid input: expected int, received number' },
+    ]);
   });
 
   it('validates a complete envelope and rejects a foreign source', () => {
@@ -40,7 +42,9 @@ describe('Canonical event catalog', () => {
       data: {},
     };
     expect(Envelope.safeParse(envelope).success).toBe(true);
-    expect(Envelope.safeParse({ ...envelope, source: 'shopify' }).success).toBe(false);
+    expect(Envelope.safeParse({ ...envelope, source: 'shopify' }).error?.issues).toMatchObject([
+      { path: ['source'], message: 'Invalid string: must start with "omnihub."' },
+    ]);
   });
 
   it('derives the same event id from the same delivery, a different one otherwise', () => {

@@ -5,7 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it } from 'vitest';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { defineConnector, draft, topic, type WebhookRequest } from '../../connectors/contract.ts';
 import { SignatureError, ValidationError } from '../../core/errors.ts';
 import { errorResponse } from '../../core/http.ts';
@@ -164,6 +164,16 @@ describe('Ingest pipeline', () => {
       message: expect.stringMatching(/\w+/),
     });
     expect((h.publisher as RecordingPublisher).events).toEqual([]);
+  });
+
+  it('says in English which field of the payload is wrong and how', async () => {
+    const response = await harness().send(request([{ id: 'a', kind: 'created', email: 7 }]));
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body ?? '')).toEqual({
+      error: 'invalid_payload',
+      message:
+        '(created) does not match the expected payload: email: Invalid input: expected string, received number',
+    });
   });
 
   it('checks the signature before the content type, so unauthenticated callers learn nothing', async () => {

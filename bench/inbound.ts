@@ -115,7 +115,7 @@ class ForgetfulLedger implements DeliveryLedger {
   }
 }
 
-function ours(connector: ConnectorDefinition, keys: WebhookKeys) {
+export function ours(connector: ConnectorDefinition, keys: WebhookKeys) {
   const ledger = new ForgetfulLedger();
   const metrics = new Metrics({ namespace: 'OmnihubBench', serviceName: 'bench' });
   const pipeline: IngestPipeline = createIngestPipeline(connector, {
@@ -140,7 +140,7 @@ function ours(connector: ConnectorDefinition, keys: WebhookKeys) {
   };
 }
 
-function floor(connector: ConnectorDefinition, keys: WebhookKeys) {
+export function floor(connector: ConnectorDefinition, keys: WebhookKeys) {
   return (request: WebhookRequest) => {
     connector.inbound.verify(request, keys.secrets, new Date());
     return connector.id === 'twilio' ? parseForm(request.body) : JSON.parse(request.body.toString('utf8'));
@@ -161,7 +161,7 @@ function entry(source: string, type: string, detail: Record<string, unknown>): P
 type Json = Record<string, unknown>;
 
 /** The hand-written peers: vendor SDK verifier + JSON.parse + plain mapping + SDK PutEvents. */
-function peer(id: VendorId, keys: WebhookKeys) {
+export function peer(id: VendorId, keys: WebhookKeys) {
   const client = cannedSdkClient();
   const send = async (entries: PutEventsRequestEntry[]) => {
     for (let i = 0; i < entries.length; i += 10) {

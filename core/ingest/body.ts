@@ -31,15 +31,22 @@ export function parseForm(body: Buffer): Map<string, string[]> {
 /*
  * Lossless JSON for vendor ids. Shopify and HubSpot write 64-bit ids as bare JSON numbers
  * (`"id":706405506930370084`); above 2^53 `JSON.parse` silently rounds them to a different id.
- * Parse once with `JSON.parse` (validating the text), then, only when the text holds an integer
- * literal beyond the safe range, rewrite those literals as JSON strings and parse again. Outside
- * string literals a `-` or a digit always starts a number token made of `0-9 . e E + -` only, so a
- * scanner that skips strings (honouring `\` escapes) finds every number exactly.
+ * Only when the text holds a run of 16+ digits, the integer literals beyond the safe range are
+ * rewritten as JSON strings before the one `JSON.parse`. One regular expression finds them: it
+ * consumes string literals whole (honouring `\` escapes, as JSON's lexer does) and otherwise stops
+ * only at long digit runs, so digits inside strings are never touched.
+ *
+ * The rewrite keeps invalid JSON invalid: it quotes only a whole integer token (no fraction,
+ * exponent, or leading zero) right after `:`, `,`, `[`, whitespace or the start of the text and not
+ * followed by `:`, i.e. one standing where a number is a value. Anywhere a number is a valid value a string is too and nothing else changes, so the text
+ * parses after the rewrite exactly when it parsed before, and the error a sender sees is the
+ * original text's error.
  */
 
 /** A run of 16+ digits: the cheapest test that an unsafe integer might be present (2^53 has 16). */
 const LONG_DIGIT_RUN = /\d{16}/;
-const INTEGER_LITERAL = /^-?\d+$/;
+/** A string literal (skipped whole) or a long, optionally negative, digit run (a candidate). */
+const STRING_OR_LONG_INTEGER = /"[^"\\]*(?:\\.[^"\\]*)*"|-?[1-9]\d{15,}/g;
 
 /**
  * Parses a JSON body, turning integer literals beyond `Number.MAX_SAFE_INTEGER` into decimal strings
@@ -50,53 +57,77 @@ const INTEGER_LITERAL = /^-?\d+$/;
  * // { id: '706405506930370084', n: 1 }
  */
 export function parseJsonKeepingLargeIntegers(body: Buffer): unknown {
-  const value = parseJson(body);
   const text = body.toString('utf8');
-  if (!LONG_DIGIT_RUN.test(text)) return value;
-  const rewritten = quoteUnsafeIntegers(text);
-  return rewritten === text ? value : (JSON.parse(rewritten) as unknown);
+  if (!LONG_DIGIT_RUN.test(text)) return parseJsonText(text);
+  return parseJsonText(quoteUnsafeIntegers(text), text);
 }
 
 /**
- * Wraps every unsafe integer literal of a VALID JSON text in double quotes. Exported for tests.
- * Behaviour on invalid JSON is unspecified (callers validate first).
+ * Wraps every unsafe integer literal that stands as a value in double quotes; everything else is left
+ * as it is (see above). Exported for tests.
  */
 export function quoteUnsafeIntegers(text: string): string {
   let out = '';
   let copiedUpTo = 0;
-  let i = 0;
-  while (i < text.length) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22 /* " */) {
-      i = endOfString(text, i);
-    } else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
-      const start = i;
-      i += 1;
-      while (i < text.length && isNumberChar(text.charCodeAt(i))) i += 1;
-      const token = text.slice(start, i);
-      if (INTEGER_LITERAL.test(token) && !Number.isSafeInteger(Number(token))) {
-        out += `${text.slice(copiedUpTo, start)}"${token}"`;
-        copiedUpTo = i;
-      }
-    } else {
-      i += 1;
+  STRING_OR_LONG_INTEGER.lastIndex = 0;
+  for (let match = STRING_OR_LONG_INTEGER.exec(text); match; match = STRING_OR_LONG_INTEGER.exec(text)) {
+    const token = match[0];
+    if (token.charCodeAt(0) === 0x22 /* " */) continue;
+    const start = match.index;
+    const end = start + token.length;
+    if (
+      !startsValue(text.charCodeAt(start - 1)) ||
+      isNumberChar(text.charCodeAt(end)) ||
+      nextNonSpace(text, end) === 0x3a /* : */ ||
+      Number.isSafeInteger(Number(token))
+    ) {
+      continue;
     }
+    out += `${text.slice(copiedUpTo, start)}"${token}"`;
+    copiedUpTo = end;
   }
   return copiedUpTo === 0 ? text : out + text.slice(copiedUpTo);
 }
 
-/** Index just past the closing quote of the string literal that opens at `start`. */
-function endOfString(text: string, start: number): number {
-  let i = start + 1;
-  while (i < text.length) {
-    const c = text.charCodeAt(i);
-    if (c === 0x5c /* \ */) i += 2;
-    else if (c === 0x22 /* " */) return i + 1;
-    else i += 1;
+/** `JSON.parse` with a 400 for malformed text, reporting the error of `original` when given. */
+function parseJsonText(text: string, original = text): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return parseJson(Buffer.from(original, 'utf8'));
   }
-  return i;
 }
 
+/** The character code of the first non-whitespace character at or after `from` (NaN at the end). */
+function nextNonSpace(text: string, from: number): number {
+  let i = from;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return c;
+    i += 1;
+  }
+  return Number.NaN;
+}
+
+/**
+ * Whether a value may start right after this character: `:`, `,`, `[`, JSON whitespace, or nothing
+ * (NaN, the start of the text). Anything else before a digit run (a digit, `.`, `e`, a `\\` inside an
+ * unterminated string, ...) means it is not a whole value token.
+ */
+function startsValue(c: number): boolean {
+  return (
+    Number.isNaN(c) ||
+    c === 0x3a ||
+    c === 0x2c ||
+    c === 0x5b ||
+    c === 0x20 ||
+    c === 0x0a ||
+    c === 0x0d ||
+    c === 0x09
+  );
+}
+
+/** Characters that continue a number token: digits, `.`, `e`, `E`, `+`, `-`. */
 function isNumberChar(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d;
 }

@@ -4,9 +4,13 @@
  * sending freshly signed webhooks of all five connectors in turn (small payloads, unique vendor
  * ids), with keep-alive. Latency is from writing the request to the last byte of the answer.
  *
- * The hub's consumers are paused: on AWS the profile writer runs in its own Lambdas and never
- * delays an acknowledgement, while in the one-process hub it would share the event loop (and
- * dynalite) with the ingest handlers. Events wait in the SQS queue meanwhile.
+ * The hub's consumers are paused for the measured runs: on AWS the profile writer and the syncs run
+ * in their own Lambdas and never delay an acknowledgement, while in the one-process hub they share
+ * the event loop (and dynalite) with the ingest handlers. Events wait in the SQS queues meanwhile.
+ * One short run at 200/s with the consumers running, as `npm start` runs, is reported for the record.
+ *
+ * Every run also reports the hub process's CPU time per accepted webhook, from an idle hub to an
+ * idle hub again: a figure that, unlike latency, barely moves with the machine's other load.
  *
  * Every accepted webhook is then checked on the bus: the bus archive (`<dataDir>/archive/events.jsonl`,
  * appended before PutEvents answers) must hold exactly one canonical event per accepted delivery,
@@ -43,10 +47,20 @@ export interface LoadResult {
   readonly achievedRate: number;
   /** Answers by HTTP status (`network` for connection errors). */
   readonly statuses: Readonly<Record<string, number>>;
+  /**
+   * The hub process's CPU time (user + system) per accepted webhook: from an idle hub before the
+   * first request until it is idle again after the last answer, so it counts everything the webhooks
+   * caused there (ingest, dynalite, bus, journals, and the consumers when they run). Unlike latency,
+   * it hardly depends on what else the machine is doing.
+   */
+  readonly hubCpuMsPerWebhook: number;
 }
 
 export interface LoadReport {
+  /** 200/s with the consumers paused, as on AWS (where they run in other Lambdas). */
   readonly steady: LoadResult;
+  /** 200/s with the consumers running in the hub's process (`npm start`), shorter; for the record. */
+  readonly withConsumers: LoadResult;
   /** Canonical events in the archive for the steady run's accepted deliveries. */
   readonly published: number;
   readonly expected: number;
@@ -57,7 +71,8 @@ export interface LoadReport {
   readonly maxRate: number;
 }
 
-class Hub {
+/** The hub child process (bench/support/hub-child.ts). */
+export class Hub {
   readonly #child: ChildProcess;
   readonly #lines: AsyncIterator<string>;
   constructor(child: ChildProcess) {
@@ -65,13 +80,17 @@ class Hub {
     if (!child.stdout) throw new Error('hub child has no stdout');
     this.#lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   }
-  static async start(dataDir: string, keys: WebhookKeys): Promise<{ hub: Hub; url: string }> {
+  static async start(
+    dataDir: string,
+    keys: WebhookKeys,
+    consumers: 'running' | 'paused' = 'running',
+  ): Promise<{ hub: Hub; url: string }> {
     const profile = process.env.BENCH_HUB_CPU_PROFILE
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_HUB_CPU_PROFILE}`]
       : [];
     const child = spawn(
       process.execPath,
-      [...profile, '--import', 'tsx', join(ROOT, 'bench', 'support', 'hub-child.ts'), dataDir],
+      [...profile, '--import', 'tsx', join(ROOT, 'bench', 'support', 'hub-child.ts'), dataDir, consumers],
       {
         cwd: ROOT,
         env: {
@@ -95,6 +114,39 @@ class Hub {
     const line = await this.#lines.next();
     if (line.done) throw new Error('the hub process ended');
     return line.value;
+  }
+  /** Sends a command; returns the answer line starting with `prefix`. */
+  async #ask(command: string, prefix: string): Promise<string> {
+    this.#child.stdin?.write(`${command}\n`);
+    for (;;) {
+      // Other lines are the handlers' own stdout (Powertools metrics and logs).
+      const line = await this.#next();
+      if (line.startsWith(prefix)) return line;
+    }
+  }
+  /** The hub process's CPU time so far (user + system), in milliseconds. */
+  async cpuMs(): Promise<number> {
+    const line = await this.#ask('cpu', '{"cpuUsage":');
+    const { cpuUsage } = JSON.parse(line) as { cpuUsage: { user: number; system: number } };
+    return (cpuUsage.user + cpuUsage.system) / 1000;
+  }
+  /** Pauses the hub's consumers (their messages wait in the queues). */
+  async pauseConsumers(): Promise<void> {
+    await this.#ask('pause', '{"paused":');
+  }
+  /**
+   * Resolves once the hub has used under 5% of a core for 300 ms (its consumers done with what the
+   * last run queued), or after `timeoutMs`; returns its CPU time then.
+   */
+  async idleCpuMs(timeoutMs = 60_000): Promise<number> {
+    const deadline = performance.now() + timeoutMs;
+    let before = await this.cpuMs();
+    for (;;) {
+      await new Promise((done) => setTimeout(done, 300));
+      const now = await this.cpuMs();
+      if (now - before < 0.05 * 300 || performance.now() > deadline) return now;
+      before = now;
+    }
   }
   async stop(): Promise<void> {
     const exited = new Promise((done) => this.#child.once('exit', done));
@@ -128,7 +180,15 @@ function deliveryIdsOf(connector: VendorId, seq: number, body: string): string[]
 }
 
 /** Sends at `rate` per second for `seconds`, open loop; returns per-request outcomes. */
-async function paced(url: string, keys: WebhookKeys, rate: number, seconds: number, firstSeq: number) {
+export async function paced(
+  hub: Hub,
+  url: string,
+  keys: WebhookKeys,
+  rate: number,
+  seconds: number,
+  firstSeq: number,
+) {
+  const cpuBefore = await hub.idleCpuMs();
   const agent = new Agent({ keepAlive: true, maxSockets: 512 });
   const latencies: number[] = [];
   const accepted: Sent[] = [];
@@ -187,6 +247,7 @@ async function paced(url: string, keys: WebhookKeys, rate: number, seconds: numb
   const sendSeconds = (performance.now() - started) / 1000;
   await Promise.all(inflight);
   agent.destroy();
+  const cpuAfter = await hub.idleCpuMs();
   const result: LoadResult = {
     rate,
     seconds,
@@ -198,6 +259,7 @@ async function paced(url: string, keys: WebhookKeys, rate: number, seconds: numb
     max: percentile(latencies, 100),
     achievedRate: sent / sendSeconds,
     statuses,
+    hubCpuMsPerWebhook: (cpuAfter - cpuBefore) / Math.max(1, accepted.length),
   };
   return { result, accepted };
 }
@@ -206,12 +268,15 @@ export async function runLoad(options: { quick: boolean }): Promise<LoadReport> 
   const keys = generateWebhookKeys(PUBLIC_URL);
   const dataDir = join(ROOT, 'bench', 'out', 'hub-data');
   rmSync(dataDir, { recursive: true, force: true });
-  const { hub, url } = await Hub.start(dataDir, keys);
+  const { hub, url } = await Hub.start(dataDir, keys, 'running');
   try {
-    // Warm-up: containers (handler modules) load, connections open.
-    await paced(url, keys, 50, 2, 1);
+    // Warm-up: containers (handler modules) load, connections open, hot code is compiled.
+    await paced(hub, url, keys, 100, options.quick ? 2 : 5, 1);
+    // For the record, as `npm start` runs: the consumers share the process (not what AWS does).
+    const { result: withConsumers } = await paced(hub, url, keys, 200, options.quick ? 3 : 10, 500_000);
+    await hub.pauseConsumers();
     const steadySeconds = options.quick ? 5 : 60;
-    const { result: steady, accepted } = await paced(url, keys, 200, steadySeconds, 1_000_000);
+    const { result: steady, accepted } = await paced(hub, url, keys, 200, steadySeconds, 1_000_000);
 
     const expected = new Map<string, number>();
     for (const sent of accepted)
@@ -231,8 +296,9 @@ export async function runLoad(options: { quick: boolean }): Promise<LoadReport> 
     const steps: LoadResult[] = [];
     let maxRate = 0;
     let seq = 2_000_000;
-    for (const rate of options.quick ? [50, 100] : [50, 100, 150, 200, 300, 400, 500, 600, 800]) {
-      const { result } = await paced(url, keys, rate, options.quick ? 3 : 10, seq);
+    const rates = options.quick ? [50, 100, 200] : [50, 100, 150, 200, 300, 400, 500, 600, 800, 1000];
+    for (const rate of rates) {
+      const { result } = await paced(hub, url, keys, rate, options.quick ? 3 : 10, seq);
       seq += 100_000;
       steps.push(result);
       if (result.p99 > 100 || result.errors > 0) break;
@@ -240,6 +306,7 @@ export async function runLoad(options: { quick: boolean }): Promise<LoadReport> 
     }
     return {
       steady,
+      withConsumers,
       published: counts.filter((count) => count > 0).length,
       expected: counts.length,
       missing: counts.filter((count) => count === 0).length,

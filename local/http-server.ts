@@ -121,6 +121,19 @@ function writeError(
   writeJson(response, statusCode, { error, message }, headers);
 }
 
+/**
+ * Whether the event built from this body and these headers could exceed Lambda's payload limit: a
+ * bound without serialising the event (base64 makes 4 bytes of 3, JSON escapes at most 6 bytes of
+ * one character, and the rest of the event is far under 16 KiB), so only large requests pay for the
+ * exact check.
+ */
+function mayExceedInvocationPayload(body: Buffer, rawHeaders: readonly string[], url: string): boolean {
+  // Headers appear up to twice in the event (`headers`, `requestContext`), the URL up to four times.
+  let textLength = 4 * url.length;
+  for (const part of rawHeaders) textLength += 2 * part.length;
+  return 6 * (2 * body.length + textLength) + 16_384 > MAX_INVOCATION_PAYLOAD_BYTES;
+}
+
 /** Reads the whole body, refusing more than `limit` bytes (by Content-Length up front, or while streaming). */
 function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(request.headers['content-length']);
@@ -395,7 +408,10 @@ export class HubHttpServer {
           port: this.port,
         },
       );
-      if (Buffer.byteLength(JSON.stringify(event)) > MAX_INVOCATION_PAYLOAD_BYTES) {
+      if (
+        mayExceedInvocationPayload(body, request.rawHeaders, request.url ?? '') &&
+        Buffer.byteLength(JSON.stringify(event)) > MAX_INVOCATION_PAYLOAD_BYTES
+      ) {
         writeError(
           response,
           413,

@@ -118,16 +118,33 @@ export function requestTime(instant: Date): string {
   return `${pad(instant.getUTCDate())}/${MONTHS[instant.getUTCMonth()]}/${instant.getUTCFullYear()}:${pad(instant.getUTCHours())}:${pad(instant.getUTCMinutes())}:${pad(instant.getUTCSeconds())} +0000`;
 }
 
+const RANDOM_POOL_BYTES = 4096;
+let randomPool = Buffer.alloc(0);
+let randomPoolOffset = 0;
+
+/**
+ * `size` random bytes from a pool refilled 4 KiB at a time: one `randomBytes` call per request
+ * showed in the hub's profile (as `crypto.randomUUID` pools for the same reason).
+ */
+function pooledRandomBytes(size: number): Buffer {
+  if (randomPoolOffset + size > randomPool.length) {
+    randomPool = randomBytes(RANDOM_POOL_BYTES);
+    randomPoolOffset = 0;
+  }
+  randomPoolOffset += size;
+  return randomPool.subarray(randomPoolOffset - size, randomPoolOffset);
+}
+
 /** An API Gateway request id: 16 characters like `JKJaXmPLvHcESHA=`. */
 export function newApiGatewayRequestId(): string {
-  return randomBytes(11).toString('base64');
+  return pooledRandomBytes(11).toString('base64');
 }
 
 function newTraceId(instant: Date): string {
   const epochSeconds = Math.floor(instant.getTime() / 1000)
     .toString(16)
     .padStart(8, '0');
-  return `Root=1-${epochSeconds}-${randomBytes(12).toString('hex')}`;
+  return `Root=1-${epochSeconds}-${pooledRandomBytes(12).toString('hex')}`;
 }
 
 /**

@@ -21,6 +21,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { TableDefinition } from '../../lib/topology.ts';
 import { describeError, type HubLogger } from '../log.ts';
+import { memoizeDynaliteExpressionParsers } from './expression-cache.ts';
+import { cacheDynaliteTables } from './table-cache.ts';
 
 interface DynaliteOptions {
   readonly path?: string;
@@ -47,6 +49,10 @@ export interface LocalDynamoDb {
  */
 export async function startLocalDynamoDb(path: string | undefined): Promise<LocalDynamoDb> {
   const dynalite = require('dynalite') as DynaliteFactory;
+  // Its expression parser and table reads were the largest CPU costs of a ledger write; see
+  // expression-cache.ts and table-cache.ts.
+  memoizeDynaliteExpressionParsers(require);
+  cacheDynaliteTables(require);
   // Table status changes are instantaneous locally: nothing waits for CREATING -> ACTIVE.
   const server = dynalite({
     ...(path ? { path } : {}),

@@ -79,10 +79,13 @@ export class EventArchive {
     return new EventArchive(kept, AppendOnlyFile.open(path), retentionDays);
   }
 
-  /** Appends an event (written before this returns; {@link persist} makes it power-loss safe). */
-  append(event: EventBridgeEvent, receivedAt: Date): void {
+  /**
+   * Appends an event (written before this returns; {@link persist} makes it power-loss safe).
+   * `eventJson` is `JSON.stringify(event)` when the caller has it already.
+   */
+  append(event: EventBridgeEvent, receivedAt: Date, eventJson = JSON.stringify(event)): void {
     const record: ArchivedEvent = { receivedAt: receivedAt.toISOString(), event };
-    this.file?.append(JSON.stringify(record));
+    this.file?.append(`{"receivedAt":${JSON.stringify(record.receivedAt)},"event":${eventJson}}`);
     this.events.push(record);
   }
 

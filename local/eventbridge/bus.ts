@@ -181,8 +181,10 @@ export class LocalEventBus {
         account: this.options.accountId,
         region: this.options.region,
       });
-      this.options.archive.append(event, receivedAt);
-      for (const queue of this.deliver(event)) touchedQueues.add(queue);
+      // Serialised once for the archive and every matching rule's queue.
+      const eventJson = JSON.stringify(event);
+      this.options.archive.append(event, receivedAt, eventJson);
+      for (const queue of this.deliver(event, this.options.rules, eventJson)) touchedQueues.add(queue);
       results.push({ EventId: event.id });
     }
     await Promise.all([
@@ -193,12 +195,18 @@ export class LocalEventBus {
   }
 
   /** Sends an event to the queue of every rule whose pattern matches it; returns the queues written. */
-  private deliver(event: EventBridgeEvent, rules: readonly BusRule[] = this.options.rules): SqsQueue[] {
+  private deliver(
+    event: EventBridgeEvent,
+    rules: readonly BusRule[] = this.options.rules,
+    eventJson?: string,
+  ): SqsQueue[] {
     const written: SqsQueue[] = [];
+    let body = eventJson;
     for (const rule of rules) {
       if (!rule.matches(event)) continue;
       try {
-        rule.target.send({ body: JSON.stringify(event) });
+        body ??= JSON.stringify(event);
+        rule.target.send({ body });
         written.push(rule.target);
       } catch (error) {
         // AWS would count a failed target invocation (FailedInvocations) and keep the event accepted.

@@ -5,8 +5,9 @@
  * - **init**: `import()` of the bundle until `handler` is in hand (Lambda's INIT phase), and
  * - **first call**: init plus one invocation that needs no network (an unsigned webhook answered
  *   401, an empty SQS batch, an unknown API route), which also builds the SDK or JSON clients,
- * both measured with `process.hrtime` inside the child, as deployed: `--enable-source-maps` (the
- * stack's NODE_OPTIONS). Runs interleave the bundles round by round.
+ * both measured with `process.hrtime` inside the child, as deployed (no NODE_OPTIONS), and the init
+ * again with `--enable-source-maps` (what `sourceMaps: true` sets). Runs interleave the bundles round
+ * by round.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
@@ -33,6 +34,8 @@ export interface BundleRow {
   /** Bytes by package (or repository folder), largest first. */
   readonly inputs: ReadonlyArray<readonly [string, number]>;
   readonly initMs: number;
+  /** Init with `--enable-source-maps` (`sourceMaps: true`); NaN for the reference. */
+  readonly initWithSourceMapsMs: number;
   readonly firstCallMs: number;
   readonly outcome: string;
 }
@@ -152,7 +155,6 @@ const LAMBDA_ENV: Record<string, string> = {
   AWS_LAMBDA_FUNCTION_NAME: 'bench',
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  NODE_OPTIONS: '--enable-source-maps',
   OMNIHUB_BUS_NAME: 'omnihub',
   OMNIHUB_IDEMPOTENCY_TABLE: 'idempotency',
   OMNIHUB_PROFILE_TABLE: 'profiles',
@@ -170,10 +172,17 @@ const LAMBDA_ENV: Record<string, string> = {
 function runChild(
   bundle: string,
   event: string,
+  sourceMaps = false,
 ): Promise<{ initMs: number; firstCallMs: number; outcome: string }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CHILD, bundle, event], {
-      env: { PATH: process.env.PATH ?? '', TZ: 'UTC', ...LAMBDA_ENV },
+      env: {
+        PATH: process.env.PATH ?? '',
+        TZ: 'UTC',
+        ...LAMBDA_ENV,
+        // What `sourceMaps: true` (lib/bundling.ts) sets; off by default.
+        ...(sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -195,13 +204,22 @@ export async function runColdStart(options: { quick: boolean }): Promise<BundleR
   const built = await Promise.all(entries.map(async (entry) => ({ entry, ...(await build(entry)) })));
   const runs = options.quick ? 5 : 20;
   const samples = built.map(() => [] as Array<{ initMs: number; firstCallMs: number; outcome: string }>);
-  // One warm-up pass (file cache), then rounds over all bundles in rotating order.
+  const withMaps = built.map(() => [] as number[]);
+  // One warm-up pass (file cache), then rounds over all bundles in rotating order, each bundle as
+  // deployed and, right after, with `--enable-source-maps` (the `sourceMaps: true` option).
   for (const bundle of built) await runChild(bundle.outfile, firstEvent(bundle.entry.kind));
   for (let round = 0; round < runs; round++) {
     for (let k = 0; k < built.length; k++) {
       const index = (round + k) % built.length;
       const bundle = built[index] as (typeof built)[number];
-      samples[index]?.push(await runChild(bundle.outfile, firstEvent(bundle.entry.kind)));
+      const event = firstEvent(bundle.entry.kind);
+      const pair = round % 2 === 0 ? [false, true] : [true, false];
+      for (const sourceMaps of pair) {
+        if (sourceMaps && bundle.entry.kind === 'reference') continue;
+        const run = await runChild(bundle.outfile, event, sourceMaps);
+        if (sourceMaps) withMaps[index]?.push(run.initMs);
+        else samples[index]?.push(run);
+      }
     }
   }
   return built.map((bundle, index) => {
@@ -213,6 +231,7 @@ export async function runColdStart(options: { quick: boolean }): Promise<BundleR
       bytes: bundle.bytes,
       inputs: bundle.inputs,
       initMs: median(runsOf.map((run) => run.initMs)),
+      initWithSourceMapsMs: bundle.entry.kind === 'reference' ? Number.NaN : median(withMaps[index] ?? []),
       firstCallMs:
         bundle.entry.kind === 'reference' ? Number.NaN : median(runsOf.map((run) => run.firstCallMs)),
       outcome: runsOf[0]?.outcome ?? 'n/a',

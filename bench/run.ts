@@ -106,7 +106,7 @@ if (load) {
   summary.push([
     'Acknowledge latency at 200/s (local hub)',
     'p99 ≤ 25 ms, 0 errors',
-    `p50 ${formatMs(load.steady.p50)}, p99 ${formatMs(load.steady.p99)}, ${load.steady.errors} errors of ${load.steady.sent}`,
+    `p50 ${formatMs(load.steady.p50)}, p99 ${formatMs(load.steady.p99)}, ${load.steady.errors} errors of ${load.steady.sent}; hub CPU ${formatMs(load.steady.hubCpuMsPerWebhook)} per webhook`,
     verdict(load.steady.p99 <= 25 && load.steady.errors === 0),
   ]);
   summary.push([
@@ -172,13 +172,23 @@ if (inbound.length > 0) {
 }
 if (bundles.length > 0) {
   sections.push(
-    `## Cold start (median of ${quick ? 5 : 20} fresh processes, --enable-source-maps as deployed)\n\n${table(
-      ['bundle', 'entry', 'minified', 'init', 'first call', 'first answer', 'largest parts'],
+    `## Cold start (median of ${quick ? 5 : 20} fresh processes, as deployed; init again with --enable-source-maps)\n\n${table(
+      [
+        'bundle',
+        'entry',
+        'minified',
+        'init',
+        'init, sourceMaps: true',
+        'first call',
+        'first answer',
+        'largest parts',
+      ],
       bundles.map((row) => [
         row.name,
         row.entry,
         formatBytes(row.bytes),
         formatMs(row.initMs),
+        Number.isNaN(row.initWithSourceMapsMs) ? 'n/a' : formatMs(row.initWithSourceMapsMs),
         formatMs(row.firstCallMs),
         row.outcome,
         row.inputs
@@ -222,9 +232,9 @@ if (scale.length > 0) {
 if (load) {
   sections.push(
     `## Load (local hub in its own process, open-loop paced client, small payloads of all five connectors)\n\n${table(
-      ['rate', 'seconds', 'sent', '2xx', 'errors', 'p50', 'p99', 'max', 'answers'],
-      [load.steady, ...load.steps].map((row) => [
-        `${row.rate}/s (achieved ${row.achievedRate.toFixed(0)}/s)`,
+      ['rate', 'seconds', 'sent', '2xx', 'errors', 'p50', 'p99', 'max', 'hub CPU/webhook', 'answers'],
+      [load.steady, ...load.steps, load.withConsumers].map((row) => [
+        `${row.rate}/s (achieved ${row.achievedRate.toFixed(0)}/s)${row === load.withConsumers ? ', consumers running' : ''}`,
         row.seconds,
         row.sent,
         row.accepted,
@@ -232,6 +242,7 @@ if (load) {
         formatMs(row.p50),
         formatMs(row.p99),
         formatMs(row.max),
+        formatMs(row.hubCpuMsPerWebhook),
         JSON.stringify(row.statuses),
       ]),
     )}`,

@@ -162,6 +162,12 @@ export interface IntegrationHubProps {
    * @default analytics with its defaults
    */
   readonly analytics?: false | HubAnalyticsOptions;
+  /**
+   * Map every function's stack traces to the TypeScript sources (`NODE_OPTIONS=--enable-source-maps`).
+   * Costs about 20 ms of cold start per function (BENCHMARKS.md); the maps ship either way.
+   * @default false
+   */
+  readonly sourceMaps?: boolean;
 }
 
 /**
@@ -248,6 +254,7 @@ export class IntegrationHub extends Construct {
   /** The topology this hub was built from. */
   public readonly topology: Topology;
   private readonly removalPolicy: RemovalPolicy;
+  private readonly sourceMaps: boolean;
   private readonly logRetention: logs.RetentionDays;
   private readonly tableDefinitions: ReadonlyMap<string, TableDefinition>;
   /** Connector secrets as they are created, for consumers that read them (sync destinations). */
@@ -357,6 +364,7 @@ export class IntegrationHub extends Construct {
         ),
       },
     });
+    this.sourceMaps = props.sourceMaps ?? false;
     this.publicUrl =
       props.publicUrl?.replace(/\/+$/, '') ??
       (props.customDomain ? `https://${props.customDomain.domainName}` : this.api.apiEndpoint);
@@ -748,6 +756,7 @@ export class IntegrationHub extends Construct {
       logGroup,
       serviceName: scope.node.id,
       ...(definition.environment ? { environment: definition.environment } : {}),
+      ...(this.sourceMaps ? { sourceMaps: true } : {}),
     });
   }
 

@@ -3,12 +3,14 @@
  * `data` schema, and the Segment e-commerce spec name analysts know it by.
  *
  * Rules: names are business facts in the past tense; a change that removes or retypes a field is a new
- * version (add it to `versions` and bump `version`); adding an optional field is not.
+ * version (add it to `versions` and bump the type's number in `versions.ts`); adding an optional field
+ * is not.
  * `npm run schemas` writes `schemas/<type>.v<version>.json` and `docs/events.md` from this file.
  */
 import * as z from 'zod/mini';
 import { Money } from '../money.ts';
 import '../zod-messages.ts';
+import { EVENT_VERSIONS, type EventType } from './versions.ts';
 
 const Channel = z.enum(['email', 'sms']).check(z.describe('The messaging channel'));
 
@@ -97,7 +99,7 @@ function entry<D extends z.ZodMiniType<Record<string, unknown>>>(
 
 export const catalog = {
   'customer.upserted': entry({
-    version: 1,
+    version: EVENT_VERSIONS['customer.upserted'],
     description: 'A system created or changed its record of a person (only the fields it sent).',
     segment: 'Identify',
     data: z.object({
@@ -108,12 +110,12 @@ export const catalog = {
     }),
   }),
   'customer.deleted': entry({
-    version: 1,
+    version: EVENT_VERSIONS['customer.deleted'],
     description: "A system deleted its record of a person. Removes that system's identity, not the person.",
     data: z.object({ system: z.string(), externalId: z.string() }),
   }),
   'customer.merged': entry({
-    version: 1,
+    version: EVENT_VERSIONS['customer.merged'],
     description: 'A system merged several of its records into one (e.g. HubSpot contact.merge).',
     data: z.object({
       system: z.string(),
@@ -122,7 +124,7 @@ export const catalog = {
     }),
   }),
   'customer.linked': entry({
-    version: 1,
+    version: EVENT_VERSIONS['customer.linked'],
     description:
       "Omnihub created or found the person's record in a system while syncing: that system's id joins the profile.",
     data: z.object({
@@ -132,25 +134,25 @@ export const catalog = {
     }),
   }),
   'order.placed': entry({
-    version: 1,
+    version: EVENT_VERSIONS['order.placed'],
     description: 'An order was created (online checkout completed, or a completed in-store payment).',
     segment: 'Order Completed',
     data: Order,
   }),
   'order.paid': entry({
-    version: 1,
+    version: EVENT_VERSIONS['order.paid'],
     description: 'An order became fully paid.',
     segment: 'Order Completed',
     data: Order,
   }),
   'order.cancelled': entry({
-    version: 1,
+    version: EVENT_VERSIONS['order.cancelled'],
     description: 'An order was cancelled.',
     segment: 'Order Cancelled',
     data: z.object({ orderId: z.string(), reason: z.optional(z.string()), total: z.optional(Money) }),
   }),
   'order.refunded': entry({
-    version: 1,
+    version: EVENT_VERSIONS['order.refunded'],
     description: 'Money was returned for an order (all or part).',
     segment: 'Order Refunded',
     data: z.object({
@@ -164,7 +166,7 @@ export const catalog = {
     }),
   }),
   'cart.updated': entry({
-    version: 1,
+    version: EVENT_VERSIONS['cart.updated'],
     description: 'A checkout/cart was started or changed; `completed` once it became an order.',
     segment: 'Checkout Started',
     data: z.object({
@@ -176,46 +178,46 @@ export const catalog = {
     }),
   }),
   'message.sent': entry({
-    version: 1,
+    version: EVENT_VERSIONS['message.sent'],
     description: 'A message left the messaging platform.',
     data: MessageEventData,
   }),
   'message.delivered': entry({
-    version: 1,
+    version: EVENT_VERSIONS['message.delivered'],
     description: "A message reached the recipient's mailbox or handset.",
     segment: 'Email Delivered',
     data: MessageEventData,
   }),
   'message.deferred': entry({
-    version: 1,
+    version: EVENT_VERSIONS['message.deferred'],
     description: 'Delivery was delayed by the receiving server; the platform will retry.',
     data: MessageEventData,
   }),
   'message.opened': entry({
-    version: 1,
+    version: EVENT_VERSIONS['message.opened'],
     description: 'An email was opened, or an SMS/RCS read receipt came back.',
     segment: 'Email Opened',
     data: MessageEventData,
   }),
   'message.clicked': entry({
-    version: 1,
+    version: EVENT_VERSIONS['message.clicked'],
     description: 'A link in a message was clicked.',
     segment: 'Email Link Clicked',
     data: MessageEventData,
   }),
   'message.bounced': entry({
-    version: 1,
+    version: EVENT_VERSIONS['message.bounced'],
     description: 'The receiving server rejected the message (hard bounce or block).',
     segment: 'Email Bounced',
     data: MessageEventData,
   }),
   'message.failed': entry({
-    version: 1,
+    version: EVENT_VERSIONS['message.failed'],
     description: 'The platform dropped or could not deliver the message.',
     data: MessageEventData,
   }),
   'message.received': entry({
-    version: 1,
+    version: EVENT_VERSIONS['message.received'],
     description: 'The person sent us a message (an inbound SMS).',
     data: z.object({
       channel: Channel,
@@ -225,7 +227,7 @@ export const catalog = {
     }),
   }),
   'consent.changed': entry({
-    version: 1,
+    version: EVENT_VERSIONS['consent.changed'],
     description: 'The person subscribed to or unsubscribed from a channel.',
     segment: 'Unsubscribed',
     data: z.object({
@@ -238,7 +240,7 @@ export const catalog = {
     }),
   }),
   'loyalty.updated': entry({
-    version: 1,
+    version: EVENT_VERSIONS['loyalty.updated'],
     description: "A loyalty account's balance changed.",
     data: z.object({
       accountId: z.string(),
@@ -247,7 +249,7 @@ export const catalog = {
     }),
   }),
   'profile.updated': entry({
-    version: 1,
+    version: EVENT_VERSIONS['profile.updated'],
     description: 'The unified profile changed; `changes` lists the changed fields and their new values.',
     data: z.object({
       profileId: z.string(),
@@ -256,7 +258,7 @@ export const catalog = {
     }),
   }),
   'profile.merged': entry({
-    version: 1,
+    version: EVENT_VERSIONS['profile.merged'],
     description: 'Two profiles were found to be one person; `merged` now redirects to `survivor`.',
     data: z.object({
       survivor: z.string(),
@@ -265,13 +267,13 @@ export const catalog = {
     }),
   }),
   'profile.erased': entry({
-    version: 1,
+    version: EVENT_VERSIONS['profile.erased'],
     description: 'A profile, its identities and its timeline were erased on request.',
     data: z.object({ profileId: z.string() }),
   }),
-} as const satisfies Record<string, CatalogEntry>;
+} as const satisfies Record<EventType, CatalogEntry>;
 
-export type EventType = keyof typeof catalog;
+export type { EventType } from './versions.ts';
 export const eventTypes = Object.keys(catalog) as EventType[];
 
 /** The `data` type of an event type, for translators. */
@@ -281,7 +283,4 @@ export function isEventType(type: string): type is EventType {
   return Object.hasOwn(catalog, type);
 }
 
-/** The public URI of the JSON Schema for a type's data. */
-export function dataSchemaUri(type: EventType, version: number = catalog[type].version): string {
-  return `https://omnihub.dev/schemas/${type}.v${version}.json`;
-}
+export { dataSchemaUri } from './versions.ts';

@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { RetryableError } from '../errors.ts';
-import { dataSchemaUri } from '../events/catalog.ts';
+import { dataSchemaUri } from '../events/versions.ts';
 import { deterministicEventId, type Envelope } from '../events/envelope.ts';
 import { identitiesFromKeys } from '../identity/identity.ts';
 import type { EventPublisher } from '../ingest/publisher.ts';

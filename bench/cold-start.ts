@@ -158,6 +158,7 @@ const LAMBDA_ENV: Record<string, string> = {
   OMNIHUB_BUS_NAME: 'omnihub',
   OMNIHUB_IDEMPOTENCY_TABLE: 'idempotency',
   OMNIHUB_PROFILE_TABLE: 'profiles',
+  OMNIHUB_SYNC_STATE_TABLE: 'sync-state',
   OMNIHUB_PUBLIC_URL: 'https://hooks.example.com',
   // Set so the first call reaches the signature check (401) instead of 503 not-configured.
   SHOPIFY_WEBHOOK_SECRET: 'x',
@@ -166,6 +167,12 @@ const LAMBDA_ENV: Record<string, string> = {
   SENDGRID_WEBHOOK_PUBLIC_KEY:
     'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEDr2LjtURuePQzplybdC+u4CwrqDqBaWjcMMsTbhdbcwHBcepxo7yAQGhHPTnlvFYPAZFceEu/1FwCM/QmGh/A==',
   TWILIO_AUTH_TOKEN: 'x',
+  // The sync destinations' credentials, so their first (empty) batch takes the delivering path.
+  HUBSPOT_ACCESS_TOKEN: 'x',
+  SENDGRID_API_KEY: 'x',
+  SHOPIFY_ADMIN_TOKEN: 'x',
+  SHOPIFY_SHOP_DOMAIN: 'bench.myshopify.com',
+  SQUARE_ACCESS_TOKEN: 'x',
   POWERTOOLS_LOG_LEVEL: 'WARN',
 };
 

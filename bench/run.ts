@@ -144,7 +144,7 @@ if (scale.length >= 2) {
 summary.push([
   `Cost per million webhooks (${PRICES.region})`,
   '≤ $5',
-  `$${cost.total.toFixed(2)}`,
+  `$${cost.total.toFixed(2)} (of which $${cost.fixed.toFixed(2)} fixed by the design)`,
   verdict(cost.total <= 5),
 ]);
 
@@ -249,10 +249,15 @@ if (load) {
   );
 }
 sections.push(
-  `## Cost per million webhooks (${PRICES.region}, prices ${PRICES.asOf})\n\nIngest ${cost.ingestMs} ms and profile writer ${cost.writerMs} ms per event, billed (model in bench/cost.ts).\n\n${table(
+  `## Cost per million webhooks (${PRICES.region}, prices ${PRICES.asOf})\n\nIngest ${cost.ingestMs} ms and profile writer ${cost.writerMs} ms per event, billed (model in bench/cost.ts). Rows marked * are fixed by the design whatever the code does; they sum to $${cost.fixed.toFixed(2)}.\n\n${table(
     ['path', 'item', 'quantity', 'USD'],
     [
-      ...cost.rows.map((row) => [row.path, row.item, row.quantity, row.dollars.toFixed(3)]),
+      ...cost.rows.map((row) => [
+        row.path,
+        `${row.item}${row.fixed ? ' *' : ''}`,
+        row.quantity,
+        row.dollars.toFixed(3),
+      ]),
       ['', '**total**', '', `**${cost.total.toFixed(2)}**`],
     ],
   )}`,

@@ -14,13 +14,8 @@
  * (see {@link isConditionFailed}), as the SDK's is.
  */
 import { marshall, type NativeAttributeValue, unmarshall } from '@aws-sdk/util-dynamodb';
-import {
-  type AwsCredentials,
-  type AwsHttpTransport,
-  AwsJsonClient,
-  AwsServiceError,
-  DYNAMODB,
-} from '../ingest/aws.ts';
+import { type AwsJsonClient, AwsServiceError, DYNAMODB } from '../ingest/aws.ts';
+import { type AwsClientOptions, jsonClientOf } from './client.ts';
 
 /** An item or key as plain JavaScript values (the SDK document client's item type). */
 export type DocumentItem = Record<string, NativeAttributeValue>;
@@ -111,14 +106,7 @@ export interface QueryOutput {
 /** BatchGetItem takes at most 100 keys per call. */
 export const MAX_BATCH_GET_KEYS = 100;
 
-export interface DynamoDocumentClientOptions {
-  /** @default a DynamoDB {@link AwsJsonClient} built from the other options */
-  readonly client?: AwsJsonClient;
-  /** Where endpoint (`AWS_ENDPOINT_URL_DYNAMODB`), region and credentials are read. @default process.env */
-  readonly env?: NodeJS.ProcessEnv;
-  readonly credentials?: () => Promise<AwsCredentials>;
-  /** @default node:http(s) with keep-alive (tests and benchmarks wrap it) */
-  readonly transport?: AwsHttpTransport;
+export interface DynamoDocumentClientOptions extends AwsClientOptions {
   /** Calls for keys BatchGetItem left unprocessed, the first included, before giving up. @default 8 */
   readonly batchGetAttempts?: number;
   /** Base delay of the backoff between those calls. @default 50 */
@@ -147,13 +135,7 @@ export class DynamoDocumentClient {
   readonly #batchGetBaseDelayMs: number;
 
   constructor(options: DynamoDocumentClientOptions = {}) {
-    this.#client =
-      options.client ??
-      new AwsJsonClient(DYNAMODB, {
-        ...(options.env ? { env: options.env } : {}),
-        ...(options.credentials ? { credentials: options.credentials } : {}),
-        ...(options.transport ? { transport: options.transport } : {}),
-      });
+    this.#client = jsonClientOf(DYNAMODB, options);
     this.#batchGetAttempts = options.batchGetAttempts ?? 8;
     this.#batchGetBaseDelayMs = options.batchGetBaseDelayMs ?? 50;
   }
@@ -181,21 +163,18 @@ export class DynamoDocumentClient {
     );
   }
 
-  async update(input: UpdateInput): Promise<WriteOutput> {
-    const { Key, ExpressionAttributeValues, ...rest } = input;
-    return writeOutput(
-      await this.#client.call('UpdateItem', {
-        ...rest,
-        Key: toAttributes(Key),
-        ...valuesOf(ExpressionAttributeValues),
-      }),
-    );
+  update(input: UpdateInput): Promise<WriteOutput> {
+    return this.#writeByKey('UpdateItem', input);
   }
 
-  async delete(input: DeleteInput): Promise<WriteOutput> {
+  delete(input: DeleteInput): Promise<WriteOutput> {
+    return this.#writeByKey('DeleteItem', input);
+  }
+
+  async #writeByKey(operation: 'UpdateItem' | 'DeleteItem', input: UpdateInput | DeleteInput) {
     const { Key, ExpressionAttributeValues, ...rest } = input;
     return writeOutput(
-      await this.#client.call('DeleteItem', {
+      await this.#client.call(operation, {
         ...rest,
         Key: toAttributes(Key),
         ...valuesOf(ExpressionAttributeValues),

@@ -6,13 +6,8 @@
  * SQS answers with, so a message altered on the way is an error, not a silent loss.
  */
 import { createHash } from 'node:crypto';
-import {
-  type AwsCredentials,
-  type AwsHttpTransport,
-  AwsJsonClient,
-  type AwsJsonService,
-  AwsServiceError,
-} from '../ingest/aws.ts';
+import { type AwsJsonClient, type AwsJsonService, AwsServiceError } from '../ingest/aws.ts';
+import { type AwsClientOptions, jsonClientOf } from './client.ts';
 
 export const SQS: AwsJsonService = {
   serviceId: 'SQS',
@@ -33,14 +28,7 @@ export interface SendMessageInput {
   readonly DelaySeconds?: number;
 }
 
-export interface SqsClientOptions {
-  /** @default an SQS {@link AwsJsonClient} built from the other options */
-  readonly client?: AwsJsonClient;
-  /** Where endpoint (`AWS_ENDPOINT_URL_SQS`), region and credentials are read. @default process.env */
-  readonly env?: NodeJS.ProcessEnv;
-  readonly credentials?: () => Promise<AwsCredentials>;
-  readonly transport?: AwsHttpTransport;
-}
+export type SqsClientOptions = AwsClientOptions;
 
 /**
  * @example
@@ -52,13 +40,7 @@ export class SqsClient {
   readonly #client: AwsJsonClient;
 
   constructor(options: SqsClientOptions = {}) {
-    this.#client =
-      options.client ??
-      new AwsJsonClient(SQS, {
-        ...(options.env ? { env: options.env } : {}),
-        ...(options.credentials ? { credentials: options.credentials } : {}),
-        ...(options.transport ? { transport: options.transport } : {}),
-      });
+    this.#client = jsonClientOf(SQS, options);
   }
 
   async getQueueUrl(queueName: string, ownerAccountId?: string): Promise<string> {

@@ -23,6 +23,7 @@ export function bundleReport(bundles: readonly BundleRow[], header: string): str
       ]),
       ['**minified total (KB)**', ...lambdas.map((row) => `**${(row.bytes / 1024).toFixed(1)}**`)],
       ['init (median)', ...lambdas.map((row) => formatMs(row.initMs))],
+      ['init, sourceMaps: true', ...lambdas.map((row) => formatMs(row.initWithSourceMapsMs))],
     ],
   );
   return `# Lambda bundles
@@ -68,7 +69,7 @@ Reference: a trivial EventBridge publisher bundled naively with the SDK, ${forma
   writer, sync and the profile API name event types and schema URIs without building all 22 catalog
   schemas.
 - **Source maps shipped, not read at init**: \`--enable-source-maps\` parses the map during INIT; it is
-  now the \`sourceMaps\` option (\`omnihub:sourceMaps\`), off by default. The column "init, sourceMaps:
+  now the \`sourceMaps\` option (\`omnihub:sourceMaps\`), off by default. The row "init, sourceMaps:
   true" above is what it costs.
 
 ## What is left, and what would shrink it

@@ -5,7 +5,6 @@
  * `subscriptionId:eventId`, as HubSpot advises) with its `subscriptionType` as the topic.
  */
 
-import type * as z from 'zod/mini';
 import { ValidationError } from '../../core/errors.ts';
 import type { Address, EventData, Traits } from '../../core/events/catalog.ts';
 import { identitiesOf, normalizeEmail, normalizePhone } from '../../core/identity/identity.ts';
@@ -17,8 +16,8 @@ import { ContactEvent, ContactMerge, ContactPropertyChange, EventEnvelope } from
 /** The external-id system of HubSpot contacts: one portal per hub (multi-portal is out of scope). */
 export const SYSTEM = 'hubspot';
 
-type TraitValues = z.infer<typeof Traits>;
-type AddressValues = z.infer<typeof Address>;
+type TraitValues = Traits;
+type AddressValues = Address;
 type Consent = NonNullable<EventData<'customer.upserted'>['consent']>;
 
 // ---------------------------------------------------------------------------------------------------

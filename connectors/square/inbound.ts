@@ -4,11 +4,7 @@
  */
 import type * as z from 'zod/mini';
 import { ValidationError } from '../../core/errors.ts';
-import type {
-  Address as AddressSchema,
-  ConsentStatus,
-  Traits as TraitsSchema,
-} from '../../core/events/catalog.ts';
+import type { Address, ConsentStatus, Traits } from '../../core/events/catalog.ts';
 import { identitiesOf, normalizeEmail, normalizePhone } from '../../core/identity/identity.ts';
 import { parseJson } from '../../core/ingest/body.ts';
 import { Currency, type Money } from '../../core/money.ts';
@@ -28,10 +24,8 @@ import {
 /** Connector id: external ids are `square:<Square id>`. */
 export const SQUARE = 'square';
 
-// The catalog's schemas, not `EventData<'customer.upserted'>`: that type is widened to
+// The catalog's `Traits` and `Address`, not `EventData<'customer.upserted'>`: that type is widened to
 // `Record<string, unknown>` by the catalog's `entry()` helper, so it would check nothing here.
-type Traits = z.infer<typeof TraitsSchema>;
-type Address = z.infer<typeof AddressSchema>;
 type EmailConsent = { email: { status: z.infer<typeof ConsentStatus> } };
 
 // ---------------------------------------------------------------------------------------------

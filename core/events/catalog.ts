@@ -9,75 +9,90 @@
  */
 import * as z from 'zod/mini';
 import { Money } from '../money.ts';
-import '../zod-messages.ts';
+import { described } from '../zod-messages.ts';
 import { EVENT_VERSIONS, type EventType } from './versions.ts';
 
-const Channel = z.enum(['email', 'sms']).check(z.describe('The messaging channel'));
+const Channel = described(z.enum(['email', 'sms']), 'The messaging channel');
 
-export const Address = z
-  .object({
-    line1: z.optional(z.string()),
-    line2: z.optional(z.string()),
-    city: z.optional(z.string()),
-    region: z.optional(z.string()).check(z.describe('State or province')),
-    postalCode: z.optional(z.string()),
-    country: z.optional(z.string()).check(z.describe('ISO 3166-1 alpha-2 when the vendor gives one')),
-  })
-  .check(z.describe('A postal address'));
-
-export const Traits = z
-  .partial(
+const address = lazy(() =>
+  described(
     z.object({
-      firstName: z.string(),
-      lastName: z.string(),
-      email: z.string().check(z.describe('Lower-cased')),
-      phone: z.string().check(z.describe('E.164')),
-      company: z.string(),
-      address: Address,
-      locale: z.string(),
-      tags: z.array(z.string()),
+      line1: z.optional(z.string()),
+      line2: z.optional(z.string()),
+      city: z.optional(z.string()),
+      region: described(z.optional(z.string()), 'State or province'),
+      postalCode: z.optional(z.string()),
+      country: described(z.optional(z.string()), 'ISO 3166-1 alpha-2 when the vendor gives one'),
     }),
-  )
-  .check(z.describe('What a system knows about the person; only the fields it sent'));
+    'A postal address',
+  ),
+);
+/** A postal address as the catalog holds it. */
+export type Address = z.infer<ReturnType<typeof address>>;
+
+const traits = lazy(() =>
+  described(
+    z.partial(
+      z.object({
+        firstName: z.string(),
+        lastName: z.string(),
+        email: described(z.string(), 'Lower-cased'),
+        phone: described(z.string(), 'E.164'),
+        company: z.string(),
+        address: address(),
+        locale: z.string(),
+        tags: z.array(z.string()),
+      }),
+    ),
+    'What a system knows about the person; only the fields it sent',
+  ),
+);
+/** What a system knows about a person, as `customer.upserted` carries it. */
+export type Traits = z.infer<ReturnType<typeof traits>>;
 
 export const ConsentStatus = z.enum(['subscribed', 'unsubscribed']);
 
-const ConsentState = z.object({ status: ConsentStatus, reason: z.optional(z.string()) });
+const consentState = lazy(() => z.object({ status: ConsentStatus, reason: z.optional(z.string()) }));
 
-const OrderLine = z.object({
-  sku: z.optional(z.string()),
-  title: z.optional(z.string()),
-  productId: z.optional(z.string()),
-  variantId: z.optional(z.string()),
-  quantity: z.number().check(z.int()),
-  unitPrice: z.optional(Money),
-});
+const orderLine = lazy(() =>
+  z.object({
+    sku: z.optional(z.string()),
+    title: z.optional(z.string()),
+    productId: z.optional(z.string()),
+    variantId: z.optional(z.string()),
+    quantity: z.number().check(z.int()),
+    unitPrice: z.optional(Money),
+  }),
+);
 
-const Order = z.object({
-  orderId: z.string().check(z.describe("The vendor's order id")),
-  orderNumber: z.optional(z.string()).check(z.describe('Human-facing order name, e.g. #1001')),
-  channel: z.enum(['online', 'pos']).check(z.describe('Where the order was placed')),
-  total: Money,
-  subtotal: z.optional(Money),
-  tax: z.optional(Money),
-  financialStatus: z.optional(z.string()).check(z.describe("The vendor's payment status")),
-  paymentId: z
-    .optional(z.string())
-    .check(z.describe('The payment that completed the order, where the vendor has one (Square)')),
-  lineItems: z.array(OrderLine),
-});
+const order = lazy(() =>
+  z.object({
+    orderId: described(z.string(), "The vendor's order id"),
+    orderNumber: described(z.optional(z.string()), 'Human-facing order name, e.g. #1001'),
+    channel: described(z.enum(['online', 'pos']), 'Where the order was placed'),
+    total: Money,
+    subtotal: z.optional(Money),
+    tax: z.optional(Money),
+    financialStatus: described(z.optional(z.string()), "The vendor's payment status"),
+    paymentId: described(
+      z.optional(z.string()),
+      'The payment that completed the order, where the vendor has one (Square)',
+    ),
+    lineItems: z.array(orderLine()),
+  }),
+);
 
-const MessageEventData = z.object({
-  channel: Channel,
-  messageId: z
-    .string()
-    .check(z.describe("The vendor's message id (SendGrid sg_message_id, Twilio MessageSid)")),
-  vendorStatus: z.string().check(z.describe("The vendor's own status or event name")),
-  reason: z.optional(z.string()).check(z.describe('Bounce/failure reason or error code')),
-  url: z.optional(z.string()).check(z.describe('Clicked URL')),
-  bounceType: z.optional(z.enum(['bounce', 'blocked'])),
-  categories: z.optional(z.array(z.string())),
-});
+const messageEventData = lazy(() =>
+  z.object({
+    channel: Channel,
+    messageId: described(z.string(), "The vendor's message id (SendGrid sg_message_id, Twilio MessageSid)"),
+    vendorStatus: described(z.string(), "The vendor's own status or event name"),
+    reason: described(z.optional(z.string()), 'Bounce/failure reason or error code'),
+    url: described(z.optional(z.string()), 'Clicked URL'),
+    bounceType: z.optional(z.enum(['bounce', 'blocked'])),
+    categories: z.optional(z.array(z.string())),
+  }),
+);
 
 export interface CatalogEntry {
   /** Current schema version of `data`. */
@@ -90,11 +105,34 @@ export interface CatalogEntry {
   readonly versions?: Readonly<Record<number, z.ZodMiniType<Record<string, unknown>>>>;
 }
 
-/** Keeps each entry's own `data` schema type, so `EventData<T>` (and `draft()`) check real fields. */
-function entry<D extends z.ZodMiniType<Record<string, unknown>>>(
-  e: Omit<CatalogEntry, 'data'> & { readonly data: D },
-) {
-  return e;
+/**
+ * Builds a schema on first use, once. A Lambda bundle holds the whole catalog but validates only the
+ * types its connector emits: their schemas are built by the first delivery that emits them, the
+ * others never (issue #6: building all 22 at import cost several ms of every cold start).
+ */
+function lazy<S>(build: () => S): () => S {
+  let schema: S | undefined;
+  return () => {
+    schema ??= build();
+    return schema;
+  };
+}
+
+/**
+ * Keeps each entry's own `data` schema type, so `EventData<T>` (and `draft()`) check real fields;
+ * `data` is built when first read (see {@link lazy}).
+ */
+function entry<D extends z.ZodMiniType<Record<string, unknown>>>({
+  data,
+  ...fields
+}: Omit<CatalogEntry, 'data'> & { readonly data: () => D }) {
+  const schema = lazy(data);
+  return {
+    ...fields,
+    get data(): D {
+      return schema();
+    },
+  };
 }
 
 export const catalog = {
@@ -102,174 +140,186 @@ export const catalog = {
     version: EVENT_VERSIONS['customer.upserted'],
     description: 'A system created or changed its record of a person (only the fields it sent).',
     segment: 'Identify',
-    data: z.object({
-      system: z.string().check(z.describe('Connector id of the system of record')),
-      externalId: z.string().check(z.describe("The system's own id for the person")),
-      traits: Traits,
-      consent: z.optional(z.object({ email: z.optional(ConsentState), sms: z.optional(ConsentState) })),
-    }),
+    data: () =>
+      z.object({
+        system: described(z.string(), 'Connector id of the system of record'),
+        externalId: described(z.string(), "The system's own id for the person"),
+        traits: traits(),
+        consent: z.optional(z.object({ email: z.optional(consentState()), sms: z.optional(consentState()) })),
+      }),
   }),
   'customer.deleted': entry({
     version: EVENT_VERSIONS['customer.deleted'],
     description: "A system deleted its record of a person. Removes that system's identity, not the person.",
-    data: z.object({ system: z.string(), externalId: z.string() }),
+    data: () => z.object({ system: z.string(), externalId: z.string() }),
   }),
   'customer.merged': entry({
     version: EVENT_VERSIONS['customer.merged'],
     description: 'A system merged several of its records into one (e.g. HubSpot contact.merge).',
-    data: z.object({
-      system: z.string(),
-      survivorId: z.string(),
-      mergedIds: z.array(z.string()),
-    }),
+    data: () =>
+      z.object({
+        system: z.string(),
+        survivorId: z.string(),
+        mergedIds: z.array(z.string()),
+      }),
   }),
   'customer.linked': entry({
     version: EVENT_VERSIONS['customer.linked'],
     description:
       "Omnihub created or found the person's record in a system while syncing: that system's id joins the profile.",
-    data: z.object({
-      system: z.string().check(z.describe('Connector id of the system that holds the record')),
-      externalId: z.string().check(z.describe("The system's own id for the person")),
-      profileId: z.string().check(z.describe('The profile that was synced')),
-    }),
+    data: () =>
+      z.object({
+        system: described(z.string(), 'Connector id of the system that holds the record'),
+        externalId: described(z.string(), "The system's own id for the person"),
+        profileId: described(z.string(), 'The profile that was synced'),
+      }),
   }),
   'order.placed': entry({
     version: EVENT_VERSIONS['order.placed'],
     description: 'An order was created (online checkout completed, or a completed in-store payment).',
     segment: 'Order Completed',
-    data: Order,
+    data: order,
   }),
   'order.paid': entry({
     version: EVENT_VERSIONS['order.paid'],
     description: 'An order became fully paid.',
     segment: 'Order Completed',
-    data: Order,
+    data: order,
   }),
   'order.cancelled': entry({
     version: EVENT_VERSIONS['order.cancelled'],
     description: 'An order was cancelled.',
     segment: 'Order Cancelled',
-    data: z.object({ orderId: z.string(), reason: z.optional(z.string()), total: z.optional(Money) }),
+    data: () => z.object({ orderId: z.string(), reason: z.optional(z.string()), total: z.optional(Money) }),
   }),
   'order.refunded': entry({
     version: EVENT_VERSIONS['order.refunded'],
     description: 'Money was returned for an order (all or part).',
     segment: 'Order Refunded',
-    data: z.object({
-      orderId: z.string(),
-      refundId: z.string(),
-      paymentId: z
-        .optional(z.string())
-        .check(z.describe('The refunded payment, where the vendor has one (Square)')),
-      amount: Money,
-      reason: z.optional(z.string()),
-    }),
+    data: () =>
+      z.object({
+        orderId: z.string(),
+        refundId: z.string(),
+        paymentId: described(
+          z.optional(z.string()),
+          'The refunded payment, where the vendor has one (Square)',
+        ),
+        amount: Money,
+        reason: z.optional(z.string()),
+      }),
   }),
   'cart.updated': entry({
     version: EVENT_VERSIONS['cart.updated'],
     description: 'A checkout/cart was started or changed; `completed` once it became an order.',
     segment: 'Checkout Started',
-    data: z.object({
-      cartId: z.string(),
-      total: Money,
-      lineItems: z.array(OrderLine),
-      completed: z.boolean(),
-      recoveryUrl: z.optional(z.string()).check(z.describe('Link that brings the person back to the cart')),
-    }),
+    data: () =>
+      z.object({
+        cartId: z.string(),
+        total: Money,
+        lineItems: z.array(orderLine()),
+        completed: z.boolean(),
+        recoveryUrl: described(z.optional(z.string()), 'Link that brings the person back to the cart'),
+      }),
   }),
   'message.sent': entry({
     version: EVENT_VERSIONS['message.sent'],
     description: 'A message left the messaging platform.',
-    data: MessageEventData,
+    data: messageEventData,
   }),
   'message.delivered': entry({
     version: EVENT_VERSIONS['message.delivered'],
     description: "A message reached the recipient's mailbox or handset.",
     segment: 'Email Delivered',
-    data: MessageEventData,
+    data: messageEventData,
   }),
   'message.deferred': entry({
     version: EVENT_VERSIONS['message.deferred'],
     description: 'Delivery was delayed by the receiving server; the platform will retry.',
-    data: MessageEventData,
+    data: messageEventData,
   }),
   'message.opened': entry({
     version: EVENT_VERSIONS['message.opened'],
     description: 'An email was opened, or an SMS/RCS read receipt came back.',
     segment: 'Email Opened',
-    data: MessageEventData,
+    data: messageEventData,
   }),
   'message.clicked': entry({
     version: EVENT_VERSIONS['message.clicked'],
     description: 'A link in a message was clicked.',
     segment: 'Email Link Clicked',
-    data: MessageEventData,
+    data: messageEventData,
   }),
   'message.bounced': entry({
     version: EVENT_VERSIONS['message.bounced'],
     description: 'The receiving server rejected the message (hard bounce or block).',
     segment: 'Email Bounced',
-    data: MessageEventData,
+    data: messageEventData,
   }),
   'message.failed': entry({
     version: EVENT_VERSIONS['message.failed'],
     description: 'The platform dropped or could not deliver the message.',
-    data: MessageEventData,
+    data: messageEventData,
   }),
   'message.received': entry({
     version: EVENT_VERSIONS['message.received'],
     description: 'The person sent us a message (an inbound SMS).',
-    data: z.object({
-      channel: Channel,
-      messageId: z.string(),
-      to: z.string().check(z.describe('Our number that received it (E.164)')),
-      body: z.string().check(z.describe('Message text; personal content, never logged')),
-    }),
+    data: () =>
+      z.object({
+        channel: Channel,
+        messageId: z.string(),
+        to: described(z.string(), 'Our number that received it (E.164)'),
+        body: described(z.string(), 'Message text; personal content, never logged'),
+      }),
   }),
   'consent.changed': entry({
     version: EVENT_VERSIONS['consent.changed'],
     description: 'The person subscribed to or unsubscribed from a channel.',
     segment: 'Unsubscribed',
-    data: z.object({
-      channel: Channel,
-      status: ConsentStatus,
-      scope: z
-        .optional(z.string())
-        .check(z.describe('Narrower than the whole channel, e.g. `group:42` (SendGrid ASM group)')),
-      reason: z.optional(z.string()).check(z.describe('What caused it: keyword, spamreport, admin...')),
-    }),
+    data: () =>
+      z.object({
+        channel: Channel,
+        status: ConsentStatus,
+        scope: described(
+          z.optional(z.string()),
+          'Narrower than the whole channel, e.g. `group:42` (SendGrid ASM group)',
+        ),
+        reason: described(z.optional(z.string()), 'What caused it: keyword, spamreport, admin...'),
+      }),
   }),
   'loyalty.updated': entry({
     version: EVENT_VERSIONS['loyalty.updated'],
     description: "A loyalty account's balance changed.",
-    data: z.object({
-      accountId: z.string(),
-      balance: z.number().check(z.int()),
-      lifetimePoints: z.optional(z.number().check(z.int())),
-    }),
+    data: () =>
+      z.object({
+        accountId: z.string(),
+        balance: z.number().check(z.int()),
+        lifetimePoints: z.optional(z.number().check(z.int())),
+      }),
   }),
   'profile.updated': entry({
     version: EVENT_VERSIONS['profile.updated'],
     description: 'The unified profile changed; `changes` lists the changed fields and their new values.',
-    data: z.object({
-      profileId: z.string(),
-      changes: z.record(z.string(), z.unknown()),
-      causedBy: z.object({ eventId: z.string(), connector: z.string() }),
-    }),
+    data: () =>
+      z.object({
+        profileId: z.string(),
+        changes: z.record(z.string(), z.unknown()),
+        causedBy: z.object({ eventId: z.string(), connector: z.string() }),
+      }),
   }),
   'profile.merged': entry({
     version: EVENT_VERSIONS['profile.merged'],
     description: 'Two profiles were found to be one person; `merged` now redirects to `survivor`.',
-    data: z.object({
-      survivor: z.string(),
-      merged: z.string(),
-      reason: z.object({ eventId: z.string(), identity: z.string() }),
-    }),
+    data: () =>
+      z.object({
+        survivor: z.string(),
+        merged: z.string(),
+        reason: z.object({ eventId: z.string(), identity: z.string() }),
+      }),
   }),
   'profile.erased': entry({
     version: EVENT_VERSIONS['profile.erased'],
     description: 'A profile, its identities and its timeline were erased on request.',
-    data: z.object({ profileId: z.string() }),
+    data: () => z.object({ profileId: z.string() }),
   }),
 } as const satisfies Record<EventType, CatalogEntry>;
 

@@ -5,63 +5,52 @@
  * On the bus an envelope travels as the EventBridge `detail`, with `detail-type` = `type` and
  * `source` = `source`.
  */
-import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { PermanentError } from '../errors.ts';
 import { Identity } from '../identity/identity.ts';
-import '../zod-messages.ts';
+import { described } from '../zod-messages.ts';
+
+export { deterministicEventId } from './event-id.ts';
 
 export const EVENT_SOURCE_PREFIX = 'omnihub.';
 
-export const Origin = z
-  .object({
-    connector: z
-      .string()
-      .check(z.describe('Connector id that received the vendor delivery, or `omnihub` for hub events')),
-    deliveryId: z.string().check(z.describe("The vendor's own delivery/event id (the idempotency key)")),
-    topic: z.optional(z.string()).check(z.describe("The vendor's topic or event name, e.g. `orders/create`")),
-  })
-  .check(z.describe('Where the event came from'));
+export const Origin = described(
+  z.object({
+    connector: described(
+      z.string(),
+      'Connector id that received the vendor delivery, or `omnihub` for hub events',
+    ),
+    deliveryId: described(z.string(), "The vendor's own delivery/event id (the idempotency key)"),
+    topic: described(z.optional(z.string()), "The vendor's topic or event name, e.g. `orders/create`"),
+  }),
+  'Where the event came from',
+);
 
 export const Envelope = z.object({
-  id: z
-    .string()
-    .check(
-      z.minLength(1),
-      z.describe('Event id, deterministic for a given vendor delivery, so redeliveries keep it'),
-    ),
-  type: z
-    .string()
-    .check(
-      z.describe('Event type, a past-tense business fact: `order.placed`; also the EventBridge detail-type'),
-    ),
-  source: z.string().check(z.startsWith(EVENT_SOURCE_PREFIX), z.describe('`omnihub.<connector>`')),
-  subject: z
-    .optional(z.string())
-    .check(z.describe('What the event is about, e.g. `shopify:706405506930370084`')),
-  time: z.iso.datetime({ offset: true }).check(z.describe('CloudEvents time: equal to occurredAt')),
-  occurredAt: z.iso.datetime({ offset: true }).check(z.describe("When it happened, by the vendor's clock")),
-  receivedAt: z.iso.datetime({ offset: true }).check(z.describe('When Omnihub received the delivery')),
-  schemaVersion: z
-    .number()
-    .check(z.int(), z.positive(), z.describe('Version of the `data` schema for this type')),
-  dataschema: z.string().check(z.describe('URI of the JSON Schema of `data`')),
+  id: described(
+    z.string().check(z.minLength(1)),
+    'Event id, deterministic for a given vendor delivery, so redeliveries keep it',
+  ),
+  type: described(
+    z.string(),
+    'Event type, a past-tense business fact: `order.placed`; also the EventBridge detail-type',
+  ),
+  source: described(z.string().check(z.startsWith(EVENT_SOURCE_PREFIX)), '`omnihub.<connector>`'),
+  subject: described(z.optional(z.string()), 'What the event is about, e.g. `shopify:706405506930370084`'),
+  time: described(z.iso.datetime({ offset: true }), 'CloudEvents time: equal to occurredAt'),
+  occurredAt: described(z.iso.datetime({ offset: true }), "When it happened, by the vendor's clock"),
+  receivedAt: described(z.iso.datetime({ offset: true }), 'When Omnihub received the delivery'),
+  schemaVersion: described(
+    z.number().check(z.int(), z.positive()),
+    'Version of the `data` schema for this type',
+  ),
+  dataschema: described(z.string(), 'URI of the JSON Schema of `data`'),
   origin: Origin,
-  identities: z.array(Identity).check(z.describe("The subject's identities, normalised")),
-  correlationId: z.string().check(z.describe('Carried from ingest through the bus to profile and sync')),
+  identities: described(z.array(Identity), "The subject's identities, normalised"),
+  correlationId: described(z.string(), 'Carried from ingest through the bus to profile and sync'),
   data: z.record(z.string(), z.unknown()),
 });
 export type Envelope = z.infer<typeof Envelope>;
-
-/**
- * A deterministic event id: the same vendor delivery (and the same position in it) always yields the
- * same id, so downstream consumers can dedupe even if a redelivery slipped past ingest idempotency.
- */
-export function deterministicEventId(...parts: string[]): string {
-  const hex = createHash('sha256').update(parts.join('\u0000')).digest('hex');
-  // Laid out as a UUID (version nibble 5-like) so it reads like an ordinary event id.
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((Number.parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
 
 /**
  * The canonical envelope inside a queue message that carries an EventBridge event (a consumer's SQS

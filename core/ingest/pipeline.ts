@@ -23,7 +23,8 @@ import {
   ValidationError,
 } from '../errors.ts';
 import { catalog, dataSchemaUri, isEventType } from '../events/catalog.ts';
-import { deterministicEventId, type Envelope } from '../events/envelope.ts';
+import type { Envelope } from '../events/envelope.ts';
+import { deterministicEventId } from '../events/event-id.ts';
 import type { SecretSource } from '../secrets.ts';
 import type { DeliveryLedger } from './ledger.ts';
 import type { EventPublisher } from './publisher.ts';

@@ -13,8 +13,8 @@
  */
 import { createHash } from 'node:crypto';
 import { RetryableError } from '../errors.ts';
-import { dataSchemaUri } from '../events/versions.ts';
 import { deterministicEventId, type Envelope } from '../events/envelope.ts';
+import { dataSchemaUri } from '../events/versions.ts';
 import type { Identity } from '../identity/identity.ts';
 import { identitiesFromKeys, identityKey } from '../identity/identity.ts';
 import type { EventPublisher } from '../ingest/publisher.ts';

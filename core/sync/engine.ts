@@ -14,8 +14,8 @@
  */
 import { createHash } from 'node:crypto';
 import { RetryableError } from '../errors.ts';
-import { dataSchemaUri } from '../events/versions.ts';
 import { deterministicEventId, type Envelope } from '../events/envelope.ts';
+import { dataSchemaUri } from '../events/versions.ts';
 import { identitiesFromKeys } from '../identity/identity.ts';
 import type { EventPublisher } from '../ingest/publisher.ts';
 import { canonicalJson } from '../profile/model.ts';

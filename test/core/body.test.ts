@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseJsonKeepingLargeIntegers, quoteUnsafeIntegers } from '../../core/ingest/body.ts';
 import { ValidationError } from '../../core/errors.ts';
+import { parseJsonKeepingLargeIntegers, quoteUnsafeIntegers } from '../../core/ingest/body.ts';
 
 /** Whether `JSON.parse` accepts the text: the reference for what is valid JSON. */
 function isJson(text: string): boolean {

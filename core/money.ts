@@ -5,20 +5,23 @@
  * done on the decimal string itself so that "0.1" + "0.2" style float errors cannot occur.
  */
 import * as z from 'zod/mini';
-import './zod-messages.ts';
+import { described } from './zod-messages.ts';
 
-export const Currency = z
-  .string()
-  .check(z.regex(/^[A-Z]{3}$/, 'ISO 4217 currency code, upper case'), z.describe('ISO 4217 currency code'));
+export const Currency = described(
+  z.string().check(z.regex(/^[A-Z]{3}$/, 'ISO 4217 currency code, upper case')),
+  'ISO 4217 currency code',
+);
 
-export const Money = z
-  .object({
-    amount: z
-      .number()
-      .check(z.int(), z.describe('Integer amount in the currency minor unit (cents for USD, yen for JPY)')),
+export const Money = described(
+  z.object({
+    amount: described(
+      z.number().check(z.int()),
+      'Integer amount in the currency minor unit (cents for USD, yen for JPY)',
+    ),
     currency: Currency,
-  })
-  .check(z.describe('An amount of money in integer minor units'));
+  }),
+  'An amount of money in integer minor units',
+);
 export type Money = z.infer<typeof Money>;
 
 const digitsCache = new Map<string, number>();

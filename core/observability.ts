@@ -12,7 +12,8 @@ export const logger = new Logger({
   logFormatter: new RedactingLogFormatter(),
 });
 
-export const metrics = new Metrics({
+// Pure: a bundle that never uses it (the ingest Lambdas make their own, per connector) drops it.
+export const metrics = /* @__PURE__ */ new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Omnihub',
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'omnihub',
 });

@@ -5,7 +5,7 @@
  */
 import { type CountryCode, type MetadataJson, parsePhoneNumberFromString } from 'libphonenumber-js/core';
 import * as z from 'zod/mini';
-import '../zod-messages.ts';
+import { described } from '../zod-messages.ts';
 import phoneMetadata from './phone-metadata.json' with { type: 'json' };
 
 export const EmailIdentity = z.object({ type: z.literal('email'), value: z.string().check(z.minLength(3)) });
@@ -18,9 +18,10 @@ export const ExternalIdentity = z.object({
   system: z.string().check(z.regex(/^[a-z][a-z0-9-]*$/, 'connector id')),
   value: z.string().check(z.minLength(1)),
 });
-export const Identity = z
-  .discriminatedUnion('type', [EmailIdentity, PhoneIdentity, ExternalIdentity])
-  .check(z.describe('One identity of a person: email (lower case), phone (E.164) or an external system id'));
+export const Identity = described(
+  z.discriminatedUnion('type', [EmailIdentity, PhoneIdentity, ExternalIdentity]),
+  'One identity of a person: email (lower case), phone (E.164) or an external system id',
+);
 export type Identity = z.infer<typeof Identity>;
 
 /** Trims and lower-cases an email; returns undefined for anything that is not plausibly an address. */

@@ -22,6 +22,7 @@ import {
 import type { TableDefinition } from '../../lib/topology.ts';
 import { describeError, type HubLogger } from '../log.ts';
 import { memoizeDynaliteExpressionParsers } from './expression-cache.ts';
+import { readDynaliteSynchronously } from './sync-reads.ts';
 import { cacheDynaliteTables } from './table-cache.ts';
 
 interface DynaliteOptions {
@@ -49,9 +50,10 @@ export interface LocalDynamoDb {
  */
 export async function startLocalDynamoDb(path: string | undefined): Promise<LocalDynamoDb> {
   const dynalite = require('dynalite') as DynaliteFactory;
-  // Its expression parser and table reads were the largest CPU costs of a ledger write; see
-  // expression-cache.ts and table-cache.ts.
+  // Its expression parser, table reads and thread-pool point reads were the largest CPU costs of a
+  // ledger write; see expression-cache.ts, table-cache.ts and sync-reads.ts.
   memoizeDynaliteExpressionParsers(require);
+  readDynaliteSynchronously(require);
   cacheDynaliteTables(require);
   // Table status changes are instantaneous locally: nothing waits for CREATING -> ACTIVE.
   const server = dynalite({

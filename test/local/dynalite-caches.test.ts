@@ -60,6 +60,32 @@ async function createTable(name: string): Promise<void> {
       ],
     }),
   );
+  // CreateTable answers CREATING; ACTIVE follows on a timer (createTableMs 0), which a busy machine
+  // may run after the next request: wait for it, as a client of DynamoDB must.
+  await waitForStatus(name, 'ACTIVE');
+}
+
+async function waitForStatus(name: string, status: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    if (Table?.TableStatus === status) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`table ${name} never became ${status}`);
+}
+
+/** DeleteTable answers DELETING; the table is gone when DescribeTable no longer finds it. */
+async function waitForGone(name: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    try {
+      await client.send(new DescribeTableCommand({ TableName: name }));
+    } catch (error) {
+      if ((error as Error).name === 'ResourceNotFoundException') return;
+      throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`table ${name} was never deleted`);
 }
 
 /** The idempotency ledger's conditional put (core/ingest/idempotency-store.ts). */
@@ -200,6 +226,7 @@ describe('Local DynamoDB: cached table descriptions', () => {
     await expect(client.send(new GetItemCommand({ TableName: name, Key: key }))).rejects.toMatchObject({
       name: 'ResourceNotFoundException',
     });
+    await waitForGone(name);
 
     await createTable(name);
     expect((await client.send(new GetItemCommand({ TableName: name, Key: key }))).Item).toBeUndefined();

@@ -16,6 +16,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
+  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../../local/dynamodb/local-dynamodb.ts';
@@ -47,6 +48,8 @@ beforeAll(async () => {
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
     }),
   );
+  // ACTIVE follows CreateTable on a timer, which a busy machine may run after the first test's request.
+  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName: TABLE });
 });
 
 afterAll(async () => {

@@ -19,6 +19,13 @@ export const HubSpotId = z.pipe(
   z.transform(String),
 );
 
+// zod schemas are immutable, so a leaf used by many fields is built once (each instance costs cold
+// start, issue #6) and shared.
+const OptionalId = z.optional(HubSpotId);
+const NonEmptyText = z.string().check(z.minLength(1));
+const OptionalText = z.optional(z.string());
+const OptionalNumber = z.optional(z.number());
+
 /** Milliseconds since the epoch, bounded to what a JS `Date` can represent. */
 export const EpochMillis = z.number().check(z.int(), z.nonnegative(), z.lte(8.64e15));
 
@@ -26,7 +33,7 @@ export const EpochMillis = z.number().check(z.int(), z.nonnegative(), z.lte(8.64
 export const EventEnvelope = z.looseObject({
   eventId: HubSpotId,
   subscriptionId: HubSpotId,
-  subscriptionType: z.string().check(z.minLength(1)),
+  subscriptionType: NonEmptyText,
 });
 export type EventEnvelope = z.infer<typeof EventEnvelope>;
 
@@ -35,13 +42,13 @@ export const ContactEvent = z.looseObject({
   eventId: HubSpotId,
   subscriptionId: HubSpotId,
   subscriptionType: z.string(),
-  portalId: z.optional(HubSpotId),
-  appId: z.optional(HubSpotId),
+  portalId: OptionalId,
+  appId: OptionalId,
   occurredAt: EpochMillis,
   objectId: HubSpotId,
-  attemptNumber: z.optional(z.number()),
-  changeSource: z.optional(z.string()),
-  changeFlag: z.optional(z.string()),
+  attemptNumber: OptionalNumber,
+  changeSource: OptionalText,
+  changeFlag: OptionalText,
 });
 export type ContactEvent = z.infer<typeof ContactEvent>;
 
@@ -51,7 +58,7 @@ export type ContactEvent = z.infer<typeof ContactEvent>;
  * cleared.
  */
 export const ContactPropertyChange = z.extend(ContactEvent, {
-  propertyName: z.string().check(z.minLength(1)),
+  propertyName: NonEmptyText,
   propertyValue: z.pipe(
     z.nullish(z.union([z.string(), z.number(), z.boolean()])),
     z.transform((value) => (value === null || value === undefined ? undefined : String(value))),
@@ -65,9 +72,9 @@ export type ContactPropertyChange = z.infer<typeof ContactPropertyChange>;
  * `newObjectId` the record the merge produced, which can differ from the primary.
  */
 export const ContactMerge = z.extend(ContactEvent, {
-  primaryObjectId: z.optional(HubSpotId),
+  primaryObjectId: OptionalId,
   mergedObjectIds: z.optional(z.array(HubSpotId)),
-  newObjectId: z.optional(HubSpotId),
-  numberOfPropertiesMoved: z.optional(z.number()),
+  newObjectId: OptionalId,
+  numberOfPropertiesMoved: OptionalNumber,
 });
 export type ContactMerge = z.infer<typeof ContactMerge>;

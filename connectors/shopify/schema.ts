@@ -28,7 +28,11 @@ export const Decimal = z.union([
 
 const CurrencyCode = z.string().check(z.regex(/^[A-Za-z]{3}$/, 'an ISO 4217 currency code'));
 
+// zod schemas are immutable, so a leaf used by many fields is built once (each instance costs cold
+// start, issue #6) and shared.
 const text = z.nullish(z.string());
+const optionalId = z.nullish(ShopifyId);
+const optionalDecimal = z.nullish(Decimal);
 
 /** `email_marketing_consent` / `sms_marketing_consent`: `state` is lower case in REST payloads. */
 export const MarketingConsent = z.looseObject({
@@ -36,6 +40,8 @@ export const MarketingConsent = z.looseObject({
   opt_in_level: text,
   consent_updated_at: text,
 });
+
+const optionalConsent = z.nullish(MarketingConsent);
 
 export const MailingAddress = z.looseObject({
   address1: text,
@@ -60,8 +66,8 @@ export const Customer = z.looseObject({
   tags: z.nullish(z.union([z.string(), z.array(z.string())])),
   default_address: z.nullish(MailingAddress),
   /** Dropped from customer payloads from API 2025-01 (own topics since). */
-  email_marketing_consent: z.nullish(MarketingConsent),
-  sms_marketing_consent: z.nullish(MarketingConsent),
+  email_marketing_consent: optionalConsent,
+  sms_marketing_consent: optionalConsent,
   created_at: text,
   updated_at: text,
 });
@@ -72,18 +78,20 @@ export const DeletedCustomer = z.looseObject({ id: ShopifyId, updated_at: text }
 export type DeletedCustomer = z.infer<typeof DeletedCustomer>;
 
 /** The buyer as embedded in orders and checkouts. */
-const Buyer = z.looseObject({ id: z.nullish(ShopifyId), email: text, phone: text });
+const Buyer = z.looseObject({ id: optionalId, email: text, phone: text });
+const optionalBuyer = z.nullish(Buyer);
 
 /** A line of an order or checkout. Checkout line ids are string keys, so `id` is not read. */
 export const LineItem = z.looseObject({
-  product_id: z.nullish(ShopifyId),
-  variant_id: z.nullish(ShopifyId),
+  product_id: optionalId,
+  variant_id: optionalId,
   sku: text,
   title: text,
   quantity: z.number().check(z.int()),
-  price: z.nullish(Decimal),
+  price: optionalDecimal,
 });
 export type LineItem = z.infer<typeof LineItem>;
+const optionalLineItems = z.nullish(z.array(LineItem));
 
 /** orders/create, orders/paid, orders/cancelled: one Order shape. Amounts are in `currency` (shop). */
 export const Order = z.looseObject({
@@ -93,8 +101,8 @@ export const Order = z.looseObject({
   phone: text,
   currency: CurrencyCode,
   total_price: Decimal,
-  subtotal_price: z.nullish(Decimal),
-  total_tax: z.nullish(Decimal),
+  subtotal_price: optionalDecimal,
+  total_tax: optionalDecimal,
   financial_status: text,
   source_name: text,
   cancel_reason: text,
@@ -102,21 +110,22 @@ export const Order = z.looseObject({
   created_at: text,
   processed_at: text,
   updated_at: text,
-  customer: z.nullish(Buyer),
-  line_items: z.nullish(z.array(LineItem)),
+  customer: optionalBuyer,
+  line_items: optionalLineItems,
 });
 export type Order = z.infer<typeof Order>;
 
 /** `*_set` money: the amount in the shop's and in the buyer's (presentment) currency. */
 const MoneyBag = z.looseObject({
-  shop_money: z.nullish(z.looseObject({ amount: z.nullish(Decimal), currency_code: text })),
+  shop_money: z.nullish(z.looseObject({ amount: optionalDecimal, currency_code: text })),
 });
+const optionalMoneyBag = z.nullish(MoneyBag);
 
 export const Transaction = z.looseObject({
-  id: z.nullish(ShopifyId),
+  id: optionalId,
   kind: text,
   status: text,
-  amount: z.nullish(Decimal),
+  amount: optionalDecimal,
   currency: text,
 });
 export type Transaction = z.infer<typeof Transaction>;
@@ -129,8 +138,8 @@ export const Refund = z.looseObject({
   created_at: text,
   processed_at: text,
   transactions: z.nullish(z.array(Transaction)),
-  refund_line_items: z.nullish(z.array(z.looseObject({ subtotal_set: z.nullish(MoneyBag) }))),
-  order_adjustments: z.nullish(z.array(z.looseObject({ amount_set: z.nullish(MoneyBag) }))),
+  refund_line_items: z.nullish(z.array(z.looseObject({ subtotal_set: optionalMoneyBag }))),
+  order_adjustments: z.nullish(z.array(z.looseObject({ amount_set: optionalMoneyBag }))),
 });
 export type Refund = z.infer<typeof Refund>;
 
@@ -145,8 +154,8 @@ export const Checkout = z.looseObject({
   completed_at: text,
   created_at: text,
   updated_at: text,
-  customer: z.nullish(Buyer),
-  line_items: z.nullish(z.array(LineItem)),
+  customer: optionalBuyer,
+  line_items: optionalLineItems,
 });
 export type Checkout = z.infer<typeof Checkout>;
 
@@ -156,8 +165,8 @@ export type Checkout = z.infer<typeof Checkout>;
  */
 export const EmailConsentUpdate = z
   .looseObject({
-    customer_id: z.nullish(ShopifyId),
-    id: z.nullish(ShopifyId),
+    customer_id: optionalId,
+    id: optionalId,
     email_address: text,
     email_marketing_consent: MarketingConsent,
   })
@@ -175,8 +184,8 @@ export type EmailConsentUpdate = z.infer<typeof EmailConsentUpdate>;
  */
 export const SmsConsentUpdate = z
   .looseObject({
-    id: z.nullish(ShopifyId),
-    customer_id: z.nullish(ShopifyId),
+    id: optionalId,
+    customer_id: optionalId,
     phone: text,
     sms_marketing_consent: MarketingConsent,
   })

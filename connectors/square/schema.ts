@@ -13,7 +13,13 @@ import '../../core/zod-messages.ts';
 /** RFC 3339 timestamps as Square writes them (`2020-02-06T22:14:16.421Z`, or with an offset). */
 const Timestamp = z.iso.datetime({ offset: true });
 
-const OptionalText = z.nullish(z.string());
+// zod schemas are immutable, so a leaf used by many fields is built once (each instance costs cold
+// start, issue #6) and shared.
+const Text = z.string();
+const OptionalText = z.nullish(Text);
+const NonEmptyText = z.string().check(z.minLength(1));
+const Integer = z.number().check(z.int());
+const OptionalTimestamp = z.nullish(Timestamp);
 
 /**
  * Square `Money`: `amount` is already in the currency's minor unit (cents, yen) and an int64 on
@@ -21,17 +27,18 @@ const OptionalText = z.nullish(z.string());
  * code is checked by the translators, which can say which field was wrong.
  */
 export const SquareMoney = z.looseObject({
-  amount: z.number().check(z.int()),
-  currency: z.string(),
+  amount: Integer,
+  currency: Text,
 });
 export type SquareMoney = z.infer<typeof SquareMoney>;
+const OptionalMoney = z.nullish(SquareMoney);
 
 /** The envelope every Square webhook event shares; `data.object` holds the resource. */
 function squareEvent<D extends z.ZodMiniType>(data: D) {
   return z.looseObject({
     merchant_id: OptionalText,
-    type: z.string(),
-    event_id: z.string().check(z.minLength(1)),
+    type: Text,
+    event_id: NonEmptyText,
     created_at: Timestamp,
     data,
   });
@@ -48,7 +55,7 @@ export const SquareAddress = z.looseObject({
 export type SquareAddress = z.infer<typeof SquareAddress>;
 
 export const SquareCustomer = z.looseObject({
-  id: z.string().check(z.minLength(1)),
+  id: NonEmptyText,
   given_name: OptionalText,
   family_name: OptionalText,
   company_name: OptionalText,
@@ -56,7 +63,7 @@ export const SquareCustomer = z.looseObject({
   phone_number: OptionalText,
   address: z.nullish(SquareAddress),
   preferences: z.nullish(z.looseObject({ email_unsubscribed: z.nullish(z.boolean()) })),
-  updated_at: z.nullish(Timestamp),
+  updated_at: OptionalTimestamp,
 });
 export type SquareCustomer = z.infer<typeof SquareCustomer>;
 
@@ -64,8 +71,8 @@ export type SquareCustomer = z.infer<typeof SquareCustomer>;
 const MergeContext = z.looseObject({
   merge: z.nullish(
     z.looseObject({
-      from_customer_ids: z.nullish(z.array(z.string().check(z.minLength(1)))),
-      to_customer_id: z.nullish(z.string().check(z.minLength(1))),
+      from_customer_ids: z.nullish(z.array(NonEmptyText)),
+      to_customer_id: z.nullish(NonEmptyText),
     }),
   ),
 });
@@ -82,24 +89,24 @@ export type CustomerEvent = z.infer<typeof CustomerEvent>;
 /** `customer.deleted`: `data.id` is the deleted customer's id; the object is informative only. */
 export const CustomerDeletedEvent = squareEvent(
   z.looseObject({
-    id: z.string().check(z.minLength(1)),
+    id: NonEmptyText,
     object: z.nullish(z.looseObject({ customer: z.nullish(z.looseObject({ id: OptionalText })) })),
   }),
 );
 export type CustomerDeletedEvent = z.infer<typeof CustomerDeletedEvent>;
 
 export const SquarePayment = z.looseObject({
-  id: z.string().check(z.minLength(1)),
-  status: z.string(),
-  amount_money: z.nullish(SquareMoney),
-  tip_money: z.nullish(SquareMoney),
-  total_money: z.nullish(SquareMoney),
+  id: NonEmptyText,
+  status: Text,
+  amount_money: OptionalMoney,
+  tip_money: OptionalMoney,
+  total_money: OptionalMoney,
   order_id: OptionalText,
   customer_id: OptionalText,
   buyer_email_address: OptionalText,
   receipt_number: OptionalText,
   application_details: z.nullish(z.looseObject({ square_product: OptionalText })),
-  updated_at: z.nullish(Timestamp),
+  updated_at: OptionalTimestamp,
 });
 export type SquarePayment = z.infer<typeof SquarePayment>;
 
@@ -108,13 +115,13 @@ export const PaymentEvent = squareEvent(z.looseObject({ object: z.looseObject({ 
 export type PaymentEvent = z.infer<typeof PaymentEvent>;
 
 export const SquareRefund = z.looseObject({
-  id: z.string().check(z.minLength(1)),
-  status: z.string(),
-  amount_money: z.nullish(SquareMoney),
+  id: NonEmptyText,
+  status: Text,
+  amount_money: OptionalMoney,
   order_id: OptionalText,
   payment_id: OptionalText,
   reason: OptionalText,
-  updated_at: z.nullish(Timestamp),
+  updated_at: OptionalTimestamp,
 });
 export type SquareRefund = z.infer<typeof SquareRefund>;
 
@@ -123,13 +130,13 @@ export const RefundEvent = squareEvent(z.looseObject({ object: z.looseObject({ r
 export type RefundEvent = z.infer<typeof RefundEvent>;
 
 export const SquareLoyaltyAccount = z.looseObject({
-  id: z.string().check(z.minLength(1)),
+  id: NonEmptyText,
   // Can be negative after a manual adjustment or a refund (LoyaltyAccount reference).
-  balance: z.number().check(z.int()),
-  lifetime_points: z.nullish(z.number().check(z.int())),
+  balance: Integer,
+  lifetime_points: z.nullish(Integer),
   customer_id: OptionalText,
   mapping: z.nullish(z.looseObject({ phone_number: OptionalText })),
-  updated_at: z.nullish(Timestamp),
+  updated_at: OptionalTimestamp,
 });
 export type SquareLoyaltyAccount = z.infer<typeof SquareLoyaltyAccount>;
 

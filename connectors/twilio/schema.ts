@@ -6,7 +6,11 @@
 import * as z from 'zod/mini';
 import '../../core/zod-messages.ts';
 
-const Sid = z.string().check(z.minLength(1));
+// zod schemas are immutable, so a leaf used by many fields is built once (each instance costs cold
+// start, issue #6) and shared.
+const NonEmptyText = z.string().check(z.minLength(1));
+const Sid = NonEmptyText;
+const OptionalText = z.optional(z.string());
 
 /**
  * An incoming message (`SmsStatus=received`), e.g.
@@ -14,17 +18,17 @@ const Sid = z.string().check(z.minLength(1));
  */
 export const IncomingMessage = z.looseObject({
   MessageSid: Sid,
-  AccountSid: z.optional(z.string()),
-  MessagingServiceSid: z.optional(z.string()),
+  AccountSid: OptionalText,
+  MessagingServiceSid: OptionalText,
   /** The person who wrote (E.164; `whatsapp:+…` and similar for other channels). */
-  From: z.string().check(z.minLength(1)),
+  From: NonEmptyText,
   /** Our number, short code or sender that received it. */
-  To: z.string().check(z.minLength(1)),
+  To: NonEmptyText,
   /** Absent or empty for a media-only MMS. */
   Body: z._default(z.string(), ''),
-  SmsStatus: z.optional(z.string()),
+  SmsStatus: OptionalText,
   /** `STOP`, `START` or `HELP`: sent only by Messaging Services with Advanced Opt-Out enabled. */
-  OptOutType: z.optional(z.string()),
+  OptOutType: OptionalText,
 });
 export type IncomingMessage = z.infer<typeof IncomingMessage>;
 
@@ -34,13 +38,13 @@ export type IncomingMessage = z.infer<typeof IncomingMessage>;
  */
 export const StatusCallback = z.looseObject({
   MessageSid: Sid,
-  AccountSid: z.optional(z.string()),
+  AccountSid: OptionalText,
   /** queued, sending, sent, delivered, undelivered, failed, read, accepted, scheduled, canceled, … */
-  MessageStatus: z.string().check(z.minLength(1)),
+  MessageStatus: NonEmptyText,
   /** The recipient of our message: the person. */
-  To: z.optional(z.string()),
-  From: z.optional(z.string()),
+  To: OptionalText,
+  From: OptionalText,
   /** Twilio error code (e.g. 30003 unreachable handset) on undelivered/failed. */
-  ErrorCode: z.optional(z.string()),
+  ErrorCode: OptionalText,
 });
 export type StatusCallback = z.infer<typeof StatusCallback>;

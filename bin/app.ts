@@ -10,7 +10,7 @@
  * - `omnihub:alarmTopicArn`: an existing SNS topic for alarms (default: the hub creates one).
  * - `omnihub:domainName` + `omnihub:certificateArn`: serve the API on your domain.
  * - `omnihub:analytics`: `false` leaves out the Firehose/Glue/Athena analytics.
- * - `omnihub:sourceMaps`: `true` maps stack traces to the sources (about 20 ms more cold start).
+ * - `omnihub:sourceMaps`: `true` maps stack traces to the sources (5–15 ms more cold start).
  *
  * The placeholders exist so that `cdk synth` works offline with no credentials at all. A stack synthesized
  * with a placeholder carries a warning, and deploying it fails at the CLI's account check rather than

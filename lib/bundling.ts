@@ -41,10 +41,10 @@ export function lambdaBundling(target: string): BundlingOptions {
     format: OutputFormat.ESM,
     target,
     minify: true,
+    // The map ships beside the bundle (index.mjs.map); Node reads it only with `--enable-source-maps`,
+    // which `sourceMaps: true` below turns on (5–15 ms of cold start, see BENCHMARKS.md).
     sourceMap: true,
-    // Stack traces map to file:line without the sources inside the map; with them the map is 3.5×
-    // larger and `--enable-source-maps` parses it at init (about 15 ms more cold start, see
-    // BENCHMARKS.md).
+    // Stack traces map to file:line without the sources inside the map, which would make it 3.5× larger.
     sourcesContent: false,
     mainFields: ['module', 'main'],
     banner: REQUIRE_SHIM,
@@ -68,7 +68,7 @@ export interface OmnihubFunctionProps {
   readonly serviceName: string;
   readonly environment?: Readonly<Record<string, string>>;
   /**
-   * Map stack traces to the TypeScript sources (`NODE_OPTIONS=--enable-source-maps`), at about 20 ms
+   * Map stack traces to the TypeScript sources (`NODE_OPTIONS=--enable-source-maps`), at 5–15 ms
    * of cold start. Without it, traces name minified frames of `index.mjs`, which the shipped
    * `index.mjs.map` maps back.
    * @default false

@@ -164,7 +164,7 @@ export interface IntegrationHubProps {
   readonly analytics?: false | HubAnalyticsOptions;
   /**
    * Map every function's stack traces to the TypeScript sources (`NODE_OPTIONS=--enable-source-maps`).
-   * Costs about 20 ms of cold start per function (BENCHMARKS.md); the maps ship either way.
+   * Costs 5–15 ms of cold start per function (BENCHMARKS.md); the maps ship either way.
    * @default false
    */
   readonly sourceMaps?: boolean;

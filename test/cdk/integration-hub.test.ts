@@ -372,7 +372,7 @@ describe('Construct: IntegrationHub', () => {
         Handler: 'index.handler',
         LoggingConfig: { LogGroup: stack.resolve(fn.logGroup.logGroupName) },
       });
-      // Source maps ship with the bundle but are not read at init unless asked for (20 ms of cold start).
+      // Source maps ship with the bundle but are not read at init unless asked for (5–15 ms of cold start).
       expect(JSON.stringify(properties.Environment)).not.toContain('NODE_OPTIONS');
       // Its role carries no AWS managed policy: everything it may do is in the statements below.
       expect(propertiesOf(template, stack, fn.role ?? fn).ManagedPolicyArns).toBeUndefined();

@@ -164,8 +164,10 @@ const LAMBDA_ENV: Record<string, string> = {
   SHOPIFY_WEBHOOK_SECRET: 'x',
   HUBSPOT_CLIENT_SECRET: 'x',
   SQUARE_SIGNATURE_KEY: 'x',
+  // A valid P-256 public key (any will do: the first call is unsigned); the previous one was not a point
+  // on the curve, so SendGrid's first call stopped at 503 misconfigured instead of the signature check.
   SENDGRID_WEBHOOK_PUBLIC_KEY:
-    'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEDr2LjtURuePQzplybdC+u4CwrqDqBaWjcMMsTbhdbcwHBcepxo7yAQGhHPTnlvFYPAZFceEu/1FwCM/QmGh/A==',
+    'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEn0Z480zAvL3h22fmftHWC/Ij8PnVNBZIQRXVZvmgjw+ggxYTyQEayKLTt3XpQV6bnNuTq0xrrA0gMctBbEwiQ==',
   TWILIO_AUTH_TOKEN: 'x',
   // The sync destinations' credentials, so their first (empty) batch takes the delivering path.
   HUBSPOT_ACCESS_TOKEN: 'x',

@@ -15,6 +15,8 @@
  * asynchronous path, which reports it as before. Writes, batches and iterators are untouched.
  */
 
+import { onEveryDynaliteStore } from './dynalite-stores.ts';
+
 type GetCallback = (error: unknown, value?: unknown) => void;
 
 interface LevelDatabase {
@@ -27,10 +29,6 @@ interface LevelDatabase {
 interface DynaliteStore {
   db?: LevelDatabase;
   lifecycleManager?: { getState(): string };
-}
-
-interface DynaliteDbModule {
-  create: (options: unknown) => DynaliteStore;
 }
 
 function readSynchronously(store: DynaliteStore): void {
@@ -58,8 +56,6 @@ function readSynchronously(store: DynaliteStore): void {
   };
 }
 
-let installed = false;
-
 /**
  * Makes every dynalite store created from now on answer point reads synchronously (once per process).
  *
@@ -67,14 +63,5 @@ let installed = false;
  * readDynaliteSynchronously(createRequire(import.meta.url));
  */
 export function readDynaliteSynchronously(require: NodeJS.Require): void {
-  if (installed) return;
-  installed = true;
-  const db = require('dynalite/db') as DynaliteDbModule;
-  if (typeof db.create !== 'function') throw new Error('dynalite/db no longer exports create()');
-  const create = db.create;
-  db.create = (options) => {
-    const store = create(options);
-    readSynchronously(store);
-    return store;
-  };
+  onEveryDynaliteStore(require, 'sync-reads', readSynchronously);
 }

@@ -14,6 +14,8 @@
  * `JSON.parse` of a few hundred bytes costs a fraction of `structuredClone` of the object.
  */
 
+import { onEveryDynaliteStore } from './dynalite-stores.ts';
+
 type Callback = (error: unknown, value?: unknown) => void;
 
 interface SubDatabase {
@@ -25,10 +27,6 @@ interface SubDatabase {
 
 interface DynaliteStore {
   tableDb: SubDatabase;
-}
-
-interface DynaliteDbModule {
-  create: (options: unknown) => DynaliteStore;
 }
 
 function cacheTables(tableDb: SubDatabase): void {
@@ -78,8 +76,6 @@ function cacheTables(tableDb: SubDatabase): void {
   };
 }
 
-let installed = false;
-
 /**
  * Makes every dynalite store created from now on cache its table descriptions (once per process).
  *
@@ -87,14 +83,7 @@ let installed = false;
  * cacheDynaliteTables(createRequire(import.meta.url));
  */
 export function cacheDynaliteTables(require: NodeJS.Require): void {
-  if (installed) return;
-  installed = true;
-  const db = require('dynalite/db') as DynaliteDbModule;
-  if (typeof db.create !== 'function') throw new Error('dynalite/db no longer exports create()');
-  const create = db.create;
-  db.create = (options) => {
-    const store = create(options);
+  onEveryDynaliteStore<DynaliteStore>(require, 'table-cache', (store) => {
     if (store.tableDb && typeof store.tableDb.get === 'function') cacheTables(store.tableDb);
-    return store;
-  };
+  });
 }

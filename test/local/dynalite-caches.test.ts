@@ -4,15 +4,12 @@
  * types, unused values or a syntax error, and tables deleted, recreated or updated, through the
  * real @aws-sdk/client-dynamodb.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   type AttributeValue,
   CreateTableCommand,
   DeleteTableCommand,
   DescribeTableCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -20,29 +17,20 @@ import {
   UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalDynamoDb, startLocalDynamoDb } from '../../local/dynamodb/local-dynamodb.ts';
+import { startTestDynamoDb } from './support/environment.ts';
 
-let directory: string;
-let dynamoDb: LocalDynamoDb;
+let dynalite: Awaited<ReturnType<typeof startTestDynamoDb>>;
 let client: DynamoDBClient;
 const TABLE = 'ledger';
 
 beforeAll(async () => {
-  directory = mkdtempSync(join(tmpdir(), 'omnihub-dynalite-'));
-  dynamoDb = await startLocalDynamoDb(join(directory, 'dynamodb'));
-  client = new DynamoDBClient({
-    endpoint: dynamoDb.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  dynalite = await startTestDynamoDb('omnihub-dynalite-');
+  client = dynalite.client;
   await createTable(TABLE);
 });
 
 afterAll(async () => {
-  client?.destroy();
-  await dynamoDb?.close();
-  rmSync(directory, { recursive: true, force: true });
+  await dynalite?.close();
 });
 
 async function createTable(name: string): Promise<void> {

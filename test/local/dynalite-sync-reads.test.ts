@@ -4,42 +4,33 @@
  * see the current item, a deleted item is gone, and concurrent writes to one item all apply, through
  * the real @aws-sdk/client-dynamodb against a LevelDB on disk.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ConditionalCheckFailedException,
   CreateTableCommand,
   DeleteItemCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type LocalDynamoDb, startLocalDynamoDb } from '../../local/dynamodb/local-dynamodb.ts';
+import { startTestDynamoDb } from './support/environment.ts';
 
 const require = createRequire(join(process.cwd(), 'node_modules', 'dynalite', 'index.js'));
 const { ClassicLevel } = require('classic-level') as {
   ClassicLevel: { prototype: { _getSync: (...args: unknown[]) => unknown } };
 };
 
-let directory: string;
-let dynamoDb: LocalDynamoDb;
+let dynalite: Awaited<ReturnType<typeof startTestDynamoDb>>;
 let client: DynamoDBClient;
 const TABLE = 'ledger';
 
 beforeAll(async () => {
-  directory = mkdtempSync(join(tmpdir(), 'omnihub-dynalite-sync-'));
-  dynamoDb = await startLocalDynamoDb(join(directory, 'dynamodb'));
-  client = new DynamoDBClient({
-    endpoint: dynamoDb.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  dynalite = await startTestDynamoDb('omnihub-dynalite-sync-');
+  client = dynalite.client;
   await client.send(
     new CreateTableCommand({
       TableName: TABLE,
@@ -53,9 +44,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  client?.destroy();
-  await dynamoDb?.close();
-  rmSync(directory, { recursive: true, force: true });
+  await dynalite?.close();
 });
 
 const reserve = (id: string) =>

@@ -1,3 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type LocalDynamoDb, startLocalDynamoDb } from '../../../local/dynamodb/local-dynamodb.ts';
 import { type LocalHub, startLocalHub } from '../../../local/hub.ts';
 import { testTopology } from './test-topology.ts';
 
@@ -32,5 +37,31 @@ export function hubClientConfig(hub: LocalHub) {
     endpoint: hub.url,
     region: hub.region,
     credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+  };
+}
+
+/**
+ * The hub's own dynalite on durable storage in a fresh temporary directory, with an SDK client that
+ * does not retry (a test sees every error); `close()` stops it and removes the directory.
+ */
+export async function startTestDynamoDb(
+  prefix: string,
+): Promise<{ dynamoDb: LocalDynamoDb; client: DynamoDBClient; close(): Promise<void> }> {
+  const directory = mkdtempSync(join(tmpdir(), prefix));
+  const dynamoDb = await startLocalDynamoDb(join(directory, 'dynamodb'));
+  const client = new DynamoDBClient({
+    endpoint: dynamoDb.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  return {
+    dynamoDb,
+    client,
+    async close() {
+      client.destroy();
+      await dynamoDb.close();
+      rmSync(directory, { recursive: true, force: true });
+    },
   };
 }

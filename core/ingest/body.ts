@@ -32,21 +32,31 @@ export function parseForm(body: Buffer): Map<string, string[]> {
  * Lossless JSON for vendor ids. Shopify and HubSpot write 64-bit ids as bare JSON numbers
  * (`"id":706405506930370084`); above 2^53 `JSON.parse` silently rounds them to a different id.
  * Only when the text holds a run of 16+ digits, the integer literals beyond the safe range are
- * rewritten as JSON strings before the one `JSON.parse`. One regular expression finds them: it
- * consumes string literals whole (honouring `\` escapes, as JSON's lexer does) and otherwise stops
- * only at long digit runs, so digits inside strings are never touched.
+ * rewritten as JSON strings before the one `JSON.parse`. One sticky regular expression consumes
+ * everything up to the next long digit run outside a string literal (string literals whole, as JSON's
+ * lexer reads them), so the text is walked by the regular-expression engine, not in JavaScript, and
+ * digits inside strings are never touched.
  *
  * The rewrite keeps invalid JSON invalid: it quotes only a whole integer token (no fraction,
  * exponent, or leading zero) right after `:`, `,`, `[`, whitespace or the start of the text and not
- * followed by `:`, i.e. one standing where a number is a value. Anywhere a number is a valid value a string is too and nothing else changes, so the text
- * parses after the rewrite exactly when it parsed before, and the error a sender sees is the
- * original text's error.
+ * followed by `:`, i.e. one standing where a number is a value. Anywhere a number is a valid value
+ * a string is too and nothing else changes, so the text parses after the rewrite exactly when it
+ * parsed before (past a first error the scan may misread strings, but nothing after that error can
+ * make the text valid), and the error a sender sees is the original text's error.
  */
 
 /** A run of 16+ digits: the cheapest test that an unsafe integer might be present (2^53 has 16). */
 const LONG_DIGIT_RUN = /\d{16}/;
-/** A string literal (skipped whole) or a long, optionally negative, digit run (a candidate). */
-const STRING_OR_LONG_INTEGER = /"[^"\\]*(?:\\.[^"\\]*)*"|-?[1-9]\d{15,}/g;
+/**
+ * Everything up to the next candidate, in one match: runs of other characters, whole string literals
+ * (honouring `\\` escapes, as JSON's lexer does), numbers of at most 15 digits, numbers with a leading
+ * zero. It stops at a digit run of 16+ that starts with 1-9 (a candidate), at the opening quote of an
+ * unterminated string, or at the end.
+ */
+const UP_TO_CANDIDATE =
+  /(?:[^"0-9-]+|"[^"\\]*(?:\\.[^"\\]*)*"|-?[1-9][0-9]{0,14}(?![0-9])|-?0[0-9]*|-(?![0-9]))*/y;
+/** A candidate: an optionally negative run of 16+ digits starting with 1-9. */
+const LONG_INTEGER = /-?[1-9][0-9]{15,}/y;
 
 /**
  * Parses a JSON body, turning integer literals beyond `Number.MAX_SAFE_INTEGER` into decimal strings
@@ -69,12 +79,19 @@ export function parseJsonKeepingLargeIntegers(body: Buffer): unknown {
 export function quoteUnsafeIntegers(text: string): string {
   let out = '';
   let copiedUpTo = 0;
-  STRING_OR_LONG_INTEGER.lastIndex = 0;
-  for (let match = STRING_OR_LONG_INTEGER.exec(text); match; match = STRING_OR_LONG_INTEGER.exec(text)) {
+  let at = 0;
+  while (at < text.length) {
+    UP_TO_CANDIDATE.lastIndex = at;
+    UP_TO_CANDIDATE.exec(text);
+    const start = UP_TO_CANDIDATE.lastIndex;
+    LONG_INTEGER.lastIndex = start;
+    const match = LONG_INTEGER.exec(text);
+    // The end, or the opening quote of a string that never ends: the text is not JSON (JSON.parse
+    // says why), and scanning on from inside that string could only rescan it, once per quote.
+    if (!match) break;
     const token = match[0];
-    if (token.charCodeAt(0) === 0x22 /* " */) continue;
-    const start = match.index;
     const end = start + token.length;
+    at = end;
     if (
       !startsValue(text.charCodeAt(start - 1)) ||
       isNumberChar(text.charCodeAt(end)) ||

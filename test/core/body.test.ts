@@ -63,6 +63,13 @@ describe('Lossless JSON of vendor bodies', () => {
     expect(() => parseJsonKeepingLargeIntegers(Buffer.from(text))).toThrow(ValidationError);
   });
 
+  it('refuses a string that never ends, full of escaped quotes, reading it once', () => {
+    // Rescanning from every escaped quote would take minutes here (it once did); one pass takes ms.
+    const text = `{"id":12345678901234567890,"note":"${'\\"a'.repeat(200_000)}`;
+    expect(isJson(text)).toBe(false);
+    expect(() => parseJsonKeepingLargeIntegers(Buffer.from(text))).toThrow(ValidationError);
+  });
+
   it("reports the sender's text's own parse error", () => {
     const text = '{"id":12345678901234567890,}';
     let reference = '';

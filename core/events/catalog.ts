@@ -119,16 +119,19 @@ function lazy<S>(build: () => S): () => S {
 }
 
 /**
- * Keeps each entry's own `data` schema type, so `EventData<T>` (and `draft()`) check real fields;
- * `data` is built when first read (see {@link lazy}).
+ * The catalog entry of `type`: its version from `versions.ts`, its own `data` schema type kept so
+ * that `EventData<T>` (and `draft()`) check real fields, `data` built when first read (see
+ * {@link lazy}).
  */
-function entry<D extends z.ZodMiniType<Record<string, unknown>>>({
-  data,
-  ...fields
-}: Omit<CatalogEntry, 'data'> & { readonly data: () => D }) {
+function entry<T extends EventType, D extends z.ZodMiniType<Record<string, unknown>>>(
+  type: T,
+  { data, ...fields }: Omit<CatalogEntry, 'version' | 'data'> & { readonly data: () => D },
+) {
   const schema = lazy(data);
   return {
     ...fields,
+    type,
+    version: EVENT_VERSIONS[type],
     get data(): D {
       return schema();
     },
@@ -136,8 +139,7 @@ function entry<D extends z.ZodMiniType<Record<string, unknown>>>({
 }
 
 export const catalog = {
-  'customer.upserted': entry({
-    version: EVENT_VERSIONS['customer.upserted'],
+  'customer.upserted': entry('customer.upserted', {
     description: 'A system created or changed its record of a person (only the fields it sent).',
     segment: 'Identify',
     data: () =>
@@ -148,13 +150,11 @@ export const catalog = {
         consent: z.optional(z.object({ email: z.optional(consentState()), sms: z.optional(consentState()) })),
       }),
   }),
-  'customer.deleted': entry({
-    version: EVENT_VERSIONS['customer.deleted'],
+  'customer.deleted': entry('customer.deleted', {
     description: "A system deleted its record of a person. Removes that system's identity, not the person.",
     data: () => z.object({ system: z.string(), externalId: z.string() }),
   }),
-  'customer.merged': entry({
-    version: EVENT_VERSIONS['customer.merged'],
+  'customer.merged': entry('customer.merged', {
     description: 'A system merged several of its records into one (e.g. HubSpot contact.merge).',
     data: () =>
       z.object({
@@ -163,8 +163,7 @@ export const catalog = {
         mergedIds: z.array(z.string()),
       }),
   }),
-  'customer.linked': entry({
-    version: EVENT_VERSIONS['customer.linked'],
+  'customer.linked': entry('customer.linked', {
     description:
       "Omnihub created or found the person's record in a system while syncing: that system's id joins the profile.",
     data: () =>
@@ -174,26 +173,22 @@ export const catalog = {
         profileId: described(z.string(), 'The profile that was synced'),
       }),
   }),
-  'order.placed': entry({
-    version: EVENT_VERSIONS['order.placed'],
+  'order.placed': entry('order.placed', {
     description: 'An order was created (online checkout completed, or a completed in-store payment).',
     segment: 'Order Completed',
     data: order,
   }),
-  'order.paid': entry({
-    version: EVENT_VERSIONS['order.paid'],
+  'order.paid': entry('order.paid', {
     description: 'An order became fully paid.',
     segment: 'Order Completed',
     data: order,
   }),
-  'order.cancelled': entry({
-    version: EVENT_VERSIONS['order.cancelled'],
+  'order.cancelled': entry('order.cancelled', {
     description: 'An order was cancelled.',
     segment: 'Order Cancelled',
     data: () => z.object({ orderId: z.string(), reason: z.optional(z.string()), total: z.optional(Money) }),
   }),
-  'order.refunded': entry({
-    version: EVENT_VERSIONS['order.refunded'],
+  'order.refunded': entry('order.refunded', {
     description: 'Money was returned for an order (all or part).',
     segment: 'Order Refunded',
     data: () =>
@@ -208,8 +203,7 @@ export const catalog = {
         reason: z.optional(z.string()),
       }),
   }),
-  'cart.updated': entry({
-    version: EVENT_VERSIONS['cart.updated'],
+  'cart.updated': entry('cart.updated', {
     description: 'A checkout/cart was started or changed; `completed` once it became an order.',
     segment: 'Checkout Started',
     data: () =>
@@ -221,47 +215,39 @@ export const catalog = {
         recoveryUrl: described(z.optional(z.string()), 'Link that brings the person back to the cart'),
       }),
   }),
-  'message.sent': entry({
-    version: EVENT_VERSIONS['message.sent'],
+  'message.sent': entry('message.sent', {
     description: 'A message left the messaging platform.',
     data: messageEventData,
   }),
-  'message.delivered': entry({
-    version: EVENT_VERSIONS['message.delivered'],
+  'message.delivered': entry('message.delivered', {
     description: "A message reached the recipient's mailbox or handset.",
     segment: 'Email Delivered',
     data: messageEventData,
   }),
-  'message.deferred': entry({
-    version: EVENT_VERSIONS['message.deferred'],
+  'message.deferred': entry('message.deferred', {
     description: 'Delivery was delayed by the receiving server; the platform will retry.',
     data: messageEventData,
   }),
-  'message.opened': entry({
-    version: EVENT_VERSIONS['message.opened'],
+  'message.opened': entry('message.opened', {
     description: 'An email was opened, or an SMS/RCS read receipt came back.',
     segment: 'Email Opened',
     data: messageEventData,
   }),
-  'message.clicked': entry({
-    version: EVENT_VERSIONS['message.clicked'],
+  'message.clicked': entry('message.clicked', {
     description: 'A link in a message was clicked.',
     segment: 'Email Link Clicked',
     data: messageEventData,
   }),
-  'message.bounced': entry({
-    version: EVENT_VERSIONS['message.bounced'],
+  'message.bounced': entry('message.bounced', {
     description: 'The receiving server rejected the message (hard bounce or block).',
     segment: 'Email Bounced',
     data: messageEventData,
   }),
-  'message.failed': entry({
-    version: EVENT_VERSIONS['message.failed'],
+  'message.failed': entry('message.failed', {
     description: 'The platform dropped or could not deliver the message.',
     data: messageEventData,
   }),
-  'message.received': entry({
-    version: EVENT_VERSIONS['message.received'],
+  'message.received': entry('message.received', {
     description: 'The person sent us a message (an inbound SMS).',
     data: () =>
       z.object({
@@ -271,8 +257,7 @@ export const catalog = {
         body: described(z.string(), 'Message text; personal content, never logged'),
       }),
   }),
-  'consent.changed': entry({
-    version: EVENT_VERSIONS['consent.changed'],
+  'consent.changed': entry('consent.changed', {
     description: 'The person subscribed to or unsubscribed from a channel.',
     segment: 'Unsubscribed',
     data: () =>
@@ -286,8 +271,7 @@ export const catalog = {
         reason: described(z.optional(z.string()), 'What caused it: keyword, spamreport, admin...'),
       }),
   }),
-  'loyalty.updated': entry({
-    version: EVENT_VERSIONS['loyalty.updated'],
+  'loyalty.updated': entry('loyalty.updated', {
     description: "A loyalty account's balance changed.",
     data: () =>
       z.object({
@@ -296,8 +280,7 @@ export const catalog = {
         lifetimePoints: z.optional(z.number().check(z.int())),
       }),
   }),
-  'profile.updated': entry({
-    version: EVENT_VERSIONS['profile.updated'],
+  'profile.updated': entry('profile.updated', {
     description: 'The unified profile changed; `changes` lists the changed fields and their new values.',
     data: () =>
       z.object({
@@ -306,8 +289,7 @@ export const catalog = {
         causedBy: z.object({ eventId: z.string(), connector: z.string() }),
       }),
   }),
-  'profile.merged': entry({
-    version: EVENT_VERSIONS['profile.merged'],
+  'profile.merged': entry('profile.merged', {
     description: 'Two profiles were found to be one person; `merged` now redirects to `survivor`.',
     data: () =>
       z.object({
@@ -316,12 +298,11 @@ export const catalog = {
         reason: z.object({ eventId: z.string(), identity: z.string() }),
       }),
   }),
-  'profile.erased': entry({
-    version: EVENT_VERSIONS['profile.erased'],
+  'profile.erased': entry('profile.erased', {
     description: 'A profile, its identities and its timeline were erased on request.',
     data: () => z.object({ profileId: z.string() }),
   }),
-} as const satisfies Record<EventType, CatalogEntry>;
+} as const satisfies { readonly [T in EventType]: CatalogEntry & { readonly type: T } };
 
 export type { EventType } from './versions.ts';
 export const eventTypes = Object.keys(catalog) as EventType[];

@@ -140,21 +140,20 @@ export class LocalReplays {
       (prefix === undefined || this.archiveName.startsWith(prefix)) &&
       (source === undefined || source === this.bus.arn) &&
       (state === undefined || state === 'ENABLED');
+    return { Archives: matches ? [this.#archiveSummary()] : [] };
+  }
+
+  /** The archive as ListArchives lists it; DescribeArchive adds its ARN and description. */
+  #archiveSummary() {
     const { archive } = this.bus;
     return {
-      Archives: matches
-        ? [
-            {
-              ArchiveName: this.archiveName,
-              EventSourceArn: this.bus.arn,
-              State: 'ENABLED',
-              RetentionDays: archive.retentionDays,
-              SizeBytes: archive.sizeBytes,
-              EventCount: archive.size,
-              CreationTime: epochSeconds(archive.openedAt),
-            },
-          ]
-        : [],
+      ArchiveName: this.archiveName,
+      EventSourceArn: this.bus.arn,
+      State: 'ENABLED',
+      RetentionDays: archive.retentionDays,
+      SizeBytes: archive.sizeBytes,
+      EventCount: archive.size,
+      CreationTime: epochSeconds(archive.openedAt),
     };
   }
 
@@ -163,17 +162,10 @@ export class LocalReplays {
     if (name !== this.archiveName) {
       throw new AwsServiceError('ResourceNotFoundException', `Archive ${name} does not exist.`);
     }
-    const { archive } = this.bus;
     return {
       ArchiveArn: this.archiveArn,
-      ArchiveName: this.archiveName,
-      EventSourceArn: this.bus.arn,
+      ...this.#archiveSummary(),
       Description: `Every event put on the local bus ${this.bus.name}.`,
-      State: 'ENABLED',
-      RetentionDays: archive.retentionDays,
-      SizeBytes: archive.sizeBytes,
-      EventCount: archive.size,
-      CreationTime: epochSeconds(archive.openedAt),
     };
   }
 

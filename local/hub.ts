@@ -21,7 +21,8 @@ import {
 } from '../lib/topology.ts';
 import type { ChangeNotifier } from './change-notifier.ts';
 import { type DataDirectory, IN_MEMORY, openDataDirectory } from './data-directory.ts';
-import { ensureTables, type LocalDynamoDb, startLocalDynamoDb } from './dynamodb/local-dynamodb.ts';
+import { startLocalDynamoDbThread } from './dynamodb/dynalite-thread.ts';
+import { ensureTables, type LocalDynamoDb } from './dynamodb/local-dynamodb.ts';
 import { EventBridgeApi } from './eventbridge/api.ts';
 import { EventArchive } from './eventbridge/archive.ts';
 import { type BusRule, LocalEventBus } from './eventbridge/bus.ts';
@@ -310,7 +311,9 @@ export async function startLocalHub(options: LocalHubOptions = {}): Promise<Loca
       log: log.child('bus'),
     });
 
-    const dynamoDb: LocalDynamoDb = await startLocalDynamoDb(storage.dynamoDbPath);
+    const dynamoDb: LocalDynamoDb = await startLocalDynamoDbThread(storage.dynamoDbPath, (error) =>
+      log.error(`DynamoDB (dynalite) stopped: ${describeError(error)}`),
+    );
     cleanups.push(() => dynamoDb.close());
     await ensureTables(dynamoDb.url, region, topology.tables, log);
 

@@ -1,6 +1,8 @@
 /**
  * The local hub: the production topology (API Gateway -> Lambda -> EventBridge -> rules -> SQS ->
- * Lambda, DynamoDB) run in one Node process, wired only from `lib/topology.ts`.
+ * Lambda, DynamoDB) run in one Node process, wired only from `lib/topology.ts`. The HTTP API, the bus
+ * and the queues run on its main thread; the handlers in the Lambda runtime thread
+ * (`lambda/local-function.ts`) and dynalite in a thread of its own (`dynamodb/dynalite-thread.ts`).
  *
  * Handlers run unchanged: they build the real AWS SDK clients, which reach the hub through the
  * standard service-specific endpoint variables (`AWS_ENDPOINT_URL_EVENTBRIDGE`, `AWS_ENDPOINT_URL_SQS`,

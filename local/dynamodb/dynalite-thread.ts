@@ -13,7 +13,7 @@ export function startLocalDynamoDbThread(
   path: string | undefined,
   onFailure: (error: unknown) => void,
 ): Promise<LocalDynamoDb> {
-  const worker = new Worker(new URL('./thread-bootstrap.mjs', import.meta.url), {
+  const worker = new Worker(new URL('../thread-bootstrap.mjs', import.meta.url), {
     workerData: { entry: new URL('./dynalite-worker.ts', import.meta.url).href, path },
   });
   let closing = false;

@@ -1,15 +1,23 @@
 /**
- * A Lambda function run in the hub's process: the module at `entry` is imported on first use (the
- * cold start) and its `handler` export invoked with a Lambda-shaped context and the function's timeout.
+ * A Lambda function of the local hub: the module at `entry` is imported on first use (the cold start)
+ * and its `handler` export invoked with a Lambda-shaped context and the function's timeout.
  *
- * What differs from Lambda: all functions share one Node process, so they share `process.env` (every
+ * Handlers run in the hub's runtime thread (runtime-thread.ts), one worker thread per process shared
+ * by every function, not on the event loop that serves the HTTP API, the bus and the queues: their
+ * CPU (validation, translation, signing their AWS requests) runs on another core, as Lambda runs
+ * functions apart from API Gateway and EventBridge. The thread shares the process's environment
+ * variables (`SHARE_ENV`), so what the hub sets for handlers they see, as before. Events and results
+ * cross threads by structured clone (a Lambda payload is JSON, which always survives it); a handler's
+ * error arrives as an `Error` with its name, message and stack.
+ *
+ * What differs from Lambda: all functions share one thread, so they share `process.env` (every
  * table's env var is visible to every function, where Lambda grants each function only its own) and
  * module state; memory limits are not enforced; a timed-out invocation is abandoned, not frozen (its
  * promise may still finish in the background).
  */
-import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { SHARE_ENV, Worker } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
 
 /** A Lambda handler: promise style, or callback style (`callback(error, result)`). */
@@ -47,14 +55,103 @@ export class FunctionTimeoutError extends Error {
   }
 }
 
-/** The entry module does not export a `handler` function (Lambda: Runtime.HandlerNotFound). */
-export class HandlerNotFoundError extends Error {
-  override readonly name = 'HandlerNotFoundError';
+/** What the hub posts to the runtime thread per invocation. */
+export interface InvocationRequest {
+  readonly id: number;
+  readonly moduleUrl: string;
+  readonly entry: string;
+  readonly event: unknown;
+  readonly name: string;
+  readonly memoryMiB: number;
+  readonly region: string;
+  readonly accountId: string;
+  /** `Date.now()` by which the invocation times out. */
+  readonly deadline: number;
 }
 
-/** A function of the topology, invokable in-process. */
+/** An error as it crosses threads; `value` when the handler failed with something not an `Error`. */
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+  readonly value?: true;
+}
+
+/** What the runtime thread posts back. */
+export type InvocationReply =
+  | { readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly id: number; readonly ok: false; readonly error: SerializedError };
+
+function deserializeError(error: SerializedError): unknown {
+  if (error.value) return error.message;
+  const revived = new Error(error.message);
+  revived.name = error.name;
+  if (error.stack) revived.stack = error.stack;
+  return revived;
+}
+
+/** The runtime thread: started on the first invocation, replaced if it dies. */
+class RuntimeThread {
+  static #current: RuntimeThread | undefined;
+
+  static get(): RuntimeThread {
+    RuntimeThread.#current ??= new RuntimeThread();
+    return RuntimeThread.#current;
+  }
+
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, (reply: InvocationReply) => void>();
+  #nextId = 1;
+
+  private constructor() {
+    this.#worker = new Worker(new URL('../thread-bootstrap.mjs', import.meta.url), {
+      workerData: { entry: new URL('./runtime-thread.ts', import.meta.url).href },
+      env: SHARE_ENV,
+    });
+    // It must not keep a process alive that has nothing else to do (a test run, a CLI command).
+    this.#worker.unref();
+    this.#worker.on('message', (reply: InvocationReply) => {
+      const settle = this.#pending.get(reply.id);
+      this.#pending.delete(reply.id);
+      settle?.(reply);
+    });
+    const died = (error: unknown) => {
+      if (RuntimeThread.#current === this) RuntimeThread.#current = undefined;
+      const failure: SerializedError = {
+        name: 'Runtime.ExitError',
+        message: `the Lambda runtime thread stopped: ${error instanceof Error ? error.message : String(error)}`,
+      };
+      for (const [id, settle] of this.#pending) settle({ id, ok: false, error: failure });
+      this.#pending.clear();
+    };
+    this.#worker.on('error', died);
+    this.#worker.on('exit', (code) => died(new Error(`exit code ${code}`)));
+  }
+
+  /** Posts an invocation; resolves with the reply. `abandon` forgets it (a timeout). */
+  invoke(request: Omit<InvocationRequest, 'id'>): { reply: Promise<InvocationReply>; abandon: () => void } {
+    const id = this.#nextId++;
+    const reply = new Promise<InvocationReply>((settle) => this.#pending.set(id, settle));
+    try {
+      this.#worker.postMessage({ ...request, id } satisfies InvocationRequest);
+    } catch (error) {
+      // An event that cannot be cloned; events the hub builds are JSON, so this is a hub bug.
+      this.#pending.delete(id);
+      return {
+        reply: Promise.resolve({
+          id,
+          ok: false,
+          error: { name: 'Runtime.InvalidPayload', message: String(error) },
+        }),
+        abandon: () => {},
+      };
+    }
+    return { reply, abandon: () => this.#pending.delete(id) };
+  }
+}
+
+/** A function of the topology, invokable from the hub. */
 export class LocalFunction {
-  private handler: Promise<LambdaHandler> | undefined;
   private running = 0;
 
   constructor(
@@ -71,91 +168,39 @@ export class LocalFunction {
     return resolve(this.environment.repositoryRoot, this.configuration.entry);
   }
 
-  /** Imports the module and returns its handler; a failed import is retried on the next invocation, as Lambda retries init. */
-  loadHandler(): Promise<LambdaHandler> {
-    if (!this.handler) {
-      const loading = import(pathToFileURL(this.modulePath).href).then((module: { handler?: unknown }) => {
-        if (typeof module.handler !== 'function') {
-          throw new HandlerNotFoundError(
-            `${this.configuration.entry} does not export a function named handler`,
-          );
-        }
-        return module.handler as LambdaHandler;
-      });
-      loading.catch(() => {
-        if (this.handler === loading) this.handler = undefined;
-      });
-      this.handler = loading;
-    }
-    return this.handler;
-  }
-
   /** Invokes the handler with `event`; never throws, the outcome says how it ended. */
   async invoke(event: unknown): Promise<InvocationOutcome> {
     this.running += 1;
-    const timeoutMs = this.configuration.timeoutSeconds * 1000;
-    const deadline = Date.now() + timeoutMs;
+    const { name, entry, memoryMiB, timeoutSeconds } = this.configuration;
+    const timeoutMs = timeoutSeconds * 1000;
     let timer: NodeJS.Timeout | undefined;
     try {
-      const handler = await this.loadHandler();
-      const outcome = new Promise<InvocationOutcome>((settle) => {
-        const succeed = (result: unknown) => settle({ ok: true, result });
-        const fail = (error: unknown) => settle({ ok: false, error, timedOut: false });
-        const context = this.createContext(deadline, { succeed, fail });
-        const callback = (error?: unknown, result?: unknown) =>
-          error !== undefined && error !== null ? fail(error) : succeed(result);
-        try {
-          const returned = handler(event, context, callback);
-          if (returned !== null && typeof returned === 'object' && 'then' in returned) {
-            Promise.resolve(returned).then(succeed, fail);
-          } else if (handler.length < 3) {
-            // Not callback style and not a promise: Lambda takes the return value.
-            succeed(returned);
-          }
-        } catch (error) {
-          fail(error);
-        }
+      const { reply, abandon } = RuntimeThread.get().invoke({
+        moduleUrl: pathToFileURL(this.modulePath).href,
+        entry,
+        event,
+        name,
+        memoryMiB,
+        region: this.environment.region,
+        accountId: this.environment.accountId,
+        deadline: Date.now() + timeoutMs,
       });
       const timeout = new Promise<InvocationOutcome>((settle) => {
-        timer = setTimeout(
-          () =>
-            settle({
-              ok: false,
-              error: new FunctionTimeoutError(this.configuration.timeoutSeconds),
-              timedOut: true,
-            }),
-          timeoutMs,
-        );
+        timer = setTimeout(() => {
+          abandon();
+          settle({ ok: false, error: new FunctionTimeoutError(timeoutSeconds), timedOut: true });
+        }, timeoutMs);
       });
+      const outcome = reply.then(
+        (answer): InvocationOutcome =>
+          answer.ok
+            ? { ok: true, result: answer.result }
+            : { ok: false, error: deserializeError(answer.error), timedOut: false },
+      );
       return await Promise.race([outcome, timeout]);
-    } catch (error) {
-      return { ok: false, error, timedOut: false };
     } finally {
       clearTimeout(timer);
       this.running -= 1;
     }
-  }
-
-  private createContext(
-    deadline: number,
-    settle: { succeed: (result: unknown) => void; fail: (error: unknown) => void },
-  ): Context {
-    const { name, memoryMiB } = this.configuration;
-    const { region, accountId } = this.environment;
-    const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
-    return {
-      callbackWaitsForEmptyEventLoop: true,
-      functionName: name,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: `arn:aws:lambda:${region}:${accountId}:function:${name}`,
-      memoryLimitInMB: String(memoryMiB),
-      awsRequestId: randomUUID(),
-      logGroupName: `/aws/lambda/${name}`,
-      logStreamName: `${day}/[$LATEST]${randomUUID().replaceAll('-', '')}`,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-      done: (error?: Error, result?: unknown) => (error ? settle.fail(error) : settle.succeed(result)),
-      fail: (error: Error | string) => settle.fail(error),
-      succeed: (result: unknown) => settle.succeed(result),
-    };
   }
 }

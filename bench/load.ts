@@ -5,8 +5,8 @@
  * ids), with keep-alive. Latency is from writing the request to the last byte of the answer.
  *
  * The hub's consumers are paused for the measured runs: on AWS the profile writer and the syncs run
- * in their own Lambdas and never delay an acknowledgement, while in the one-process hub they share
- * the event loop (and dynalite) with the ingest handlers. Events wait in the SQS queues meanwhile.
+ * in their own Lambdas and never delay an acknowledgement, while in the hub they share the Lambda
+ * runtime thread (and dynalite) with the ingest handlers. Events wait in the SQS queues meanwhile.
  * One short run at 200/s with the consumers running, as `npm start` runs, is reported for the record.
  *
  * Every run also reports the hub process's CPU time per accepted webhook, from an idle hub to an

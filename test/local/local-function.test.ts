@@ -97,4 +97,14 @@ describe('LocalFunction', () => {
       result: { via: 'callback' },
     });
   });
+
+  it('fails the invocations in flight when an uncaught exception ends the runtime thread, then starts a new one', async () => {
+    const crashed = await fn('behaviours').invoke({ behaviour: 'crash-later' });
+    expect(crashed).toMatchObject({ ok: false, timedOut: false });
+    expect(!crashed.ok && (crashed.error as Error).name).toBe('Runtime.ExitError');
+    expect(!crashed.ok && (crashed.error as Error).message).toContain('uncaught in a timer');
+    // The next invocation is a cold start in a fresh thread: module state starts over.
+    const after = await fn('where').invoke({});
+    expect(after).toMatchObject({ ok: true, result: { isMainThread: false, invocations: 1 } });
+  });
 });

@@ -35,6 +35,8 @@ export function startLocalDynamoDbThread(
         close: () => {
           closing = true;
           return new Promise<void>((closed, failed) => {
+            // A thread that ends before it answers has nothing left to close.
+            worker.once('exit', () => closed());
             worker.once('message', (answer: unknown) => {
               if (answer === 'closed') closed();
               else failed(new Error((answer as { closeError: string }).closeError));

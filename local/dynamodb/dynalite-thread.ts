@@ -5,7 +5,7 @@
  * handlers and the bus on the main event loop, as DynamoDB runs beside Lambda on AWS. Clients reach it
  * exactly as before, over HTTP on 127.0.0.1.
  */
-import { Worker } from 'node:worker_threads';
+import { startTypeScriptThread } from '../threads.ts';
 import type { LocalDynamoDb } from './local-dynamodb.ts';
 
 /** Starts dynalite (see `startLocalDynamoDb`) in a worker thread; `onFailure` hears if the thread dies. */
@@ -13,18 +13,17 @@ export function startLocalDynamoDbThread(
   path: string | undefined,
   onFailure: (error: unknown) => void,
 ): Promise<LocalDynamoDb> {
-  const worker = new Worker(new URL('../thread-bootstrap.mjs', import.meta.url), {
-    workerData: { entry: new URL('./dynalite-worker.ts', import.meta.url).href, path },
+  const worker = startTypeScriptThread(new URL('./dynalite-worker.ts', import.meta.url), {
+    workerData: { path },
   });
   let closing = false;
   return new Promise((resolve, reject) => {
-    const failedToStart = (error: unknown) => reject(error);
     const exitedEarly = (code: number) =>
       reject(new Error(`the dynalite thread exited (${code}) before it started`));
-    worker.once('error', failedToStart);
+    worker.once('error', reject);
     worker.once('exit', exitedEarly);
     worker.once('message', (message: { url: string }) => {
-      worker.off('error', failedToStart);
+      worker.off('error', reject);
       worker.off('exit', exitedEarly);
       worker.on('error', onFailure);
       worker.on('exit', (code) => {

@@ -17,8 +17,9 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { SHARE_ENV, Worker } from 'node:worker_threads';
+import { SHARE_ENV, type Worker } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
+import { startTypeScriptThread } from '../threads.ts';
 
 /** A Lambda handler: promise style, or callback style (`callback(error, result)`). */
 export type LambdaHandler = (
@@ -104,8 +105,7 @@ class RuntimeThread {
   #nextId = 1;
 
   private constructor() {
-    this.#worker = new Worker(new URL('../thread-bootstrap.mjs', import.meta.url), {
-      workerData: { entry: new URL('./runtime-thread.ts', import.meta.url).href },
+    this.#worker = startTypeScriptThread(new URL('./runtime-thread.ts', import.meta.url), {
       env: SHARE_ENV,
     });
     // It must not keep a process alive that has nothing else to do (a test run, a CLI command).

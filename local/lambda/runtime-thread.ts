@@ -66,16 +66,10 @@ function serializeError(error: unknown): SerializedError {
 
 async function invoke(request: InvocationRequest): Promise<InvocationReply> {
   const handler = await loadHandler(request.moduleUrl, request.entry);
+  // The first of succeed or fail to run settles the promise; later calls change nothing.
   return new Promise<InvocationReply>((settle) => {
-    let settled = false;
-    const succeed = (result: unknown) => {
-      if (!settled) settle({ id: request.id, ok: true, result });
-      settled = true;
-    };
-    const fail = (error: unknown) => {
-      if (!settled) settle({ id: request.id, ok: false, error: serializeError(error) });
-      settled = true;
-    };
+    const succeed = (result: unknown) => settle({ id: request.id, ok: true, result });
+    const fail = (error: unknown) => settle({ id: request.id, ok: false, error: serializeError(error) });
     const context = createContext(request, { succeed, fail });
     const callback = (error?: unknown, result?: unknown) =>
       error !== undefined && error !== null ? fail(error) : succeed(result);

@@ -1,24 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLocalDynamoDbThread } from '../../local/dynamodb/dynalite-thread.ts';
-import type { LocalDynamoDb } from '../../local/dynamodb/local-dynamodb.ts';
+import { testDynamoDbClient } from './support/environment.ts';
 
 const directories: string[] = [];
 afterEach(() => {
   for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
 });
-
-function clientOf(dynamoDb: LocalDynamoDb): DynamoDBClient {
-  return new DynamoDBClient({
-    endpoint: dynamoDb.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
-}
 
 describe('dynalite in a worker thread', () => {
   it('serves the DynamoDB API from another thread, and its LevelDB data survives a restart', async () => {
@@ -26,7 +17,7 @@ describe('dynalite in a worker thread', () => {
     directories.push(directory);
     const failures: unknown[] = [];
     const first = await startLocalDynamoDbThread(join(directory, 'db'), (error) => failures.push(error));
-    const client = clientOf(first);
+    const client = testDynamoDbClient(first);
     await client.send(
       new CreateTableCommand({
         TableName: 'items',
@@ -40,7 +31,7 @@ describe('dynalite in a worker thread', () => {
     await first.close();
 
     const second = await startLocalDynamoDbThread(join(directory, 'db'), (error) => failures.push(error));
-    const again = clientOf(second);
+    const again = testDynamoDbClient(second);
     const { Item } = await again.send(new GetItemCommand({ TableName: 'items', Key: { pk: { S: 'a' } } }));
     again.destroy();
     await second.close();

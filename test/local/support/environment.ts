@@ -40,6 +40,16 @@ export function hubClientConfig(hub: LocalHub) {
   };
 }
 
+/** An SDK client of a local dynalite that does not retry, so a test sees every error. */
+export function testDynamoDbClient(dynamoDb: LocalDynamoDb): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint: dynamoDb.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+}
+
 /**
  * The hub's own dynalite on durable storage in a fresh temporary directory, with an SDK client that
  * does not retry (a test sees every error); `close()` stops it and removes the directory.
@@ -49,12 +59,7 @@ export async function startTestDynamoDb(
 ): Promise<{ dynamoDb: LocalDynamoDb; client: DynamoDBClient; close(): Promise<void> }> {
   const directory = mkdtempSync(join(tmpdir(), prefix));
   const dynamoDb = await startLocalDynamoDb(join(directory, 'dynamodb'));
-  const client = new DynamoDBClient({
-    endpoint: dynamoDb.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  const client = testDynamoDbClient(dynamoDb);
   return {
     dynamoDb,
     client,

@@ -4,9 +4,10 @@
  * and the queues run on its main thread; the handlers in the Lambda runtime thread
  * (`lambda/local-function.ts`) and dynalite in a thread of its own (`dynamodb/dynalite-thread.ts`).
  *
- * Handlers run unchanged: they build the real AWS SDK clients, which reach the hub through the
+ * Handlers run unchanged: they build their AWS clients (the JSON-protocol clients of `core/ingest/aws.ts`
+ * and `core/aws/`, which resolve endpoints as @aws-sdk v3 does), which reach the hub through the
  * standard service-specific endpoint variables (`AWS_ENDPOINT_URL_EVENTBRIDGE`, `AWS_ENDPOINT_URL_SQS`,
- * `AWS_ENDPOINT_URL_DYNAMODB`, honoured by @aws-sdk v3.1169), set by the hub unless the user set them.
+ * `AWS_ENDPOINT_URL_DYNAMODB`), set by the hub unless the user set them.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -10,6 +10,9 @@
  * - Profile writes are conditional on the version read; on conflict the whole resolution reruns.
  * - Identity pointers are claimed with `attribute_not_exists`, so one identity never belongs to two
  *   live profiles: the loser of a race sees the owner and merges instead.
+ * - A redirect whose target no longer exists (the creator of a new profile dropped it after losing a
+ *   pointer race, just as a concurrent merge chose it as survivor) was never folded: it is revived
+ *   as a live profile with its own content, so nothing it held is lost.
  */
 import { createHash } from 'node:crypto';
 import { RetryableError } from '../errors.ts';
@@ -256,7 +259,11 @@ export class ProfileWriter {
       chain.push(item);
       item = (await this.store.getProfile(item.mergedInto)) as MergedItem | undefined;
     }
-    if (!item) return undefined;
+    if (!item) {
+      const orphan = chain.at(-1);
+      if (orphan) await this.#revive(orphan);
+      return undefined;
+    }
     let live: ProfileItem = item;
     for (const merged of chain) {
       if (live.mergedFrom.includes(merged.profileId)) continue;
@@ -272,6 +279,29 @@ export class ProfileWriter {
       live = refreshed;
     }
     return live;
+  }
+
+  /**
+   * Makes a redirect whose target no longer exists live again, with the content it holds. That
+   * content was never folded anywhere: a fold writes the survivor, and the only deletes are an
+   * erasure and a creator dropping its profile at version 0 after losing the race for a pointer, which
+   * a concurrent merge may have chosen as survivor between writing its redirect and folding. Then
+   * restarts the resolution, which now ends at the revived profile.
+   */
+  async #revive(orphan: MergedItem): Promise<never> {
+    const { mergedInto: _into, mergeReason: _reason, ...content } = orphan;
+    const revived: ProfileItem = {
+      ...content,
+      status: 'live',
+      version: orphan.version + 1,
+      updatedAt: this.now().toISOString(),
+    };
+    try {
+      await this.store.putProfile(revived, orphan.version);
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+    }
+    throw new Restart();
   }
 
   async #mergeAll(

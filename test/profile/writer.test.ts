@@ -145,6 +145,43 @@ describe('Profile writer: identity resolution', () => {
     expect(survivor?.mergedFrom).toEqual([younger.profileId]);
   });
 
+  it('revives a merged profile whose survivor was dropped before the fold, with all it held', async () => {
+    const younger = await f.writer.apply(
+      upsert('square', '2025-01-02T00:00:00.000Z', [phone('+14155550100')], { lastName: 'Lee' }),
+    );
+    // A concurrent writer created an (older) profile for a new person, and a merge chose it as the
+    // survivor and wrote the redirect; then the creator lost a pointer race and dropped its profile,
+    // still at version 0, before the merge folded into it.
+    const dropped = 'p_dropped';
+    const empty = (await f.store.getProfile(younger.profileId ?? '')) as ProfileItem;
+    await f.store.createProfile({
+      ...empty,
+      profileId: dropped,
+      version: 0,
+      createdAt: '2024-12-31T00:00:00.000Z',
+      identities: [],
+      traits: {},
+    });
+    const loser = (await f.store.getProfile(younger.profileId ?? '')) as ProfileItem;
+    await f.store.putProfile(
+      { ...loser, status: 'merged', mergedInto: dropped, version: loser.version + 1 } as ProfileItem,
+      loser.version,
+    );
+    expect(await f.store.deleteProfile(dropped, { onlyIfVersion: 0 })).toBe(true);
+
+    const revived = await f.byIdentity('phone:+14155550100');
+    expect(revived).toMatchObject({ profileId: younger.profileId, status: 'live' });
+    expect(revived?.mergedInto).toBeUndefined();
+    expect(revived?.traits.lastName?.value).toBe('Lee');
+
+    const next = await f.writer.apply(
+      upsert('square', '2025-01-03T00:00:00.000Z', [phone('+14155550100')], { firstName: 'Ann' }),
+    );
+    expect(next.profileId).toBe(younger.profileId);
+    const profile = await f.byIdentity('phone:+14155550100');
+    expect(Object.keys(profile?.traits ?? {}).sort()).toEqual(['firstName', 'lastName']);
+  });
+
   it('honours a vendor deletion by removing only that identity', async () => {
     await f.writer.apply(
       upsert('hubspot', '2025-01-01T00:00:00.000Z', [email('a@x.io'), external('hubspot', '123')], {}),

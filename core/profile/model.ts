@@ -323,6 +323,32 @@ export function changedPaths(before: ProfileContent, after: ProfileContent): Rec
   return changes;
 }
 
+/**
+ * The changes an event still stands behind in a profile, at their current values: the traits,
+ * consent and loyalty it holds the stamp of, and `stats` when it is an order event whose order the
+ * profile holds (refunds and cancellations carry no stamp). The writer announces them again when an
+ * event folds to nothing (a redelivery), because the bus may have refused the first announcement
+ * after the profile was written. Empty for an event that set nothing, or whose values later events
+ * have since replaced (those events announce them).
+ */
+export function changesStampedBy(content: ProfileContent, event: Envelope): Record<string, unknown> {
+  const changes: Record<string, unknown> = {};
+  for (const group of ['traits', 'consent'] as const) {
+    for (const [key, stamped] of Object.entries(content[group])) {
+      if (stamped.eventId === event.id) changes[`${group}.${key}`] = stamped.value;
+    }
+  }
+  if (content.loyalty?.eventId === event.id) changes.loyalty = content.loyalty.value;
+  const data = event.data as { orderId?: unknown };
+  if (
+    event.type.startsWith('order.') &&
+    content.orders[orderKey(event.origin.connector, String(data.orderId))] !== undefined
+  ) {
+    changes.stats = statsOf(content);
+  }
+  return changes;
+}
+
 function sameContent(a: ProfileContent, b: ProfileContent): boolean {
   return canonicalJson(a) === canonicalJson(b);
 }

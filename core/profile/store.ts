@@ -204,6 +204,25 @@ export class ProfileStore {
   }
 
   /**
+   * Whether the timeline of any of these profile items holds an entry for this event (one
+   * strongly consistent `BatchGetItem` of keys): an event is recorded under the profile that was live
+   * when it was applied, which a later merge may have folded into another.
+   */
+  async hasTimelineEntry(
+    profileIds: readonly string[],
+    occurredAt: string,
+    eventId: string,
+  ): Promise<boolean> {
+    const { Items } = await this.#db.batchGet({
+      TableName: this.#table,
+      Keys: [...new Set(profileIds)].map((id) => ({ pk: `P#${id}`, sk: `T#${occurredAt}#${eventId}` })),
+      ConsistentRead: true,
+      ProjectionExpression: 'pk',
+    });
+    return Items.length > 0;
+  }
+
+  /**
    * Timeline entries of one profile item, newest first; `before` (a sort key this method returned
    * as `next`) continues strictly after it. `next` is set when the page was full.
    */

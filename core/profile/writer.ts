@@ -23,6 +23,7 @@ import { identitiesFromKeys, identityKey } from '../identity/identity.ts';
 import type { EventPublisher } from '../ingest/publisher.ts';
 import {
   changedPaths,
+  changesStampedBy,
   emptyContent,
   foldEvent,
   type MergeRecord,
@@ -198,8 +199,15 @@ export class ProfileWriter {
   }
 
   /**
-   * Writes the folded content (conditional on the version read), records the event on the timeline
-   * and announces what changed.
+   * Writes the folded content (conditional on the version read), announces what changed, and records
+   * the event on the timeline.
+   *
+   * The bus can refuse an announcement after the profile was written; the event then goes back to the
+   * queue, and its redelivery folds to nothing. So the timeline entry is written last, as the receipt
+   * that the event's announcements went out: a redelivery without one announces again, under the same
+   * ids, what the event set and still holds the stamp of (`changesStampedBy`) and the merges it caused
+   * that this attempt did not announce. The receipt may sit under a profile merged into this one since.
+   * Only a redelivery of an event that set something pays the receipt's read.
    */
   async #commit(
     current: ProfileItem,
@@ -207,18 +215,24 @@ export class ProfileWriter {
     event: Envelope,
     merged: string[],
   ): Promise<ApplyResult> {
-    const changes = changedPaths(current, content);
-    const changed = content !== current && (Object.keys(changes).length > 0 || merged.length > 0);
-    if (content !== current) {
+    const written = content !== current;
+    let changes = written ? changedPaths(current, content) : changesStampedBy(current, event);
+    let mergesOwed = content.mergeHistory.filter(
+      (record) => record.eventId === event.id && !merged.includes(record.merged),
+    );
+    if (written) {
       await this.store.putProfile(this.#withContent(current, content), current.version);
+    } else if (
+      (Object.keys(changes).length > 0 || mergesOwed.length > 0) &&
+      (await this.store.hasTimelineEntry(
+        [current.profileId, ...current.mergedFrom],
+        event.occurredAt,
+        event.id,
+      ))
+    ) {
+      changes = {};
+      mergesOwed = [];
     }
-    await this.store.putTimeline(current.profileId, {
-      eventId: event.id,
-      type: event.type,
-      occurredAt: event.occurredAt,
-      connector: event.origin.connector,
-      summary: summarize(event),
-    });
     if (Object.keys(changes).length > 0) {
       await this.#announce(
         'profile.updated',
@@ -232,6 +246,18 @@ export class ProfileWriter {
         },
       );
     }
+    for (const record of mergesOwed) {
+      const loser = await this.store.getProfile(record.merged);
+      await this.#announceMerge(current.profileId, loser?.identities ?? [], record, event.correlationId);
+    }
+    await this.store.putTimeline(current.profileId, {
+      eventId: event.id,
+      type: event.type,
+      occurredAt: event.occurredAt,
+      connector: event.origin.connector,
+      summary: summarize(event),
+    });
+    const changed = written && (Object.keys(changes).length > 0 || merged.length > 0);
     return { profileId: current.profileId, changed, merged };
   }
 
@@ -352,23 +378,33 @@ export class ProfileWriter {
           this.#withContent(survivor, mergeContent(survivor, loser, record)),
           survivor.version,
         );
-        await this.#announce(
-          'profile.merged',
-          survivorId,
-          { id: record.eventId, ...(correlationId ? { correlationId } : {}) },
-          identitiesFromKeys(loser.identities),
-          {
-            survivor: survivorId,
-            merged: loser.profileId,
-            reason: { eventId: record.eventId, identity: record.identity },
-          },
-        );
+        await this.#announceMerge(survivorId, loser.identities, record, correlationId);
         break;
       } catch (error) {
         if (!(error instanceof VersionConflictError)) throw error;
       }
     }
     for (const key of loser.identities) await this.store.repointPointer(key, loser.profileId, survivorId);
+  }
+
+  /** `profile.merged` for a merge into `survivorId`; the id depends on the survivor and the linking event. */
+  async #announceMerge(
+    survivorId: string,
+    mergedIdentities: readonly string[],
+    record: MergeRecord,
+    correlationId?: string,
+  ): Promise<void> {
+    await this.#announce(
+      'profile.merged',
+      survivorId,
+      { id: record.eventId, ...(correlationId ? { correlationId } : {}) },
+      identitiesFromKeys(mergedIdentities),
+      {
+        survivor: survivorId,
+        merged: record.merged,
+        reason: { eventId: record.eventId, identity: record.identity },
+      },
+    );
   }
 
   /** A vendor deleted its record: drop that system's identity, keep the person. */
@@ -427,6 +463,10 @@ export class ProfileWriter {
   ): Promise<{ profileId: string; identities: number; timeline: number } | undefined> {
     const profile = await this.resolve(profileId);
     if (!profile) return undefined;
+    // Announced before anything is deleted: once the profile is gone, a retried request finds nothing
+    // to erase and could no longer announce it. The id is the same on every attempt.
+    const cause = { id: `erase:${profile.profileId}`, correlationId: options.correlationId };
+    await this.#announce('profile.erased', profile.profileId, cause, [], { profileId: profile.profileId });
     // Identity pointers, and the order pointers that let refunds find the person (`order:` + the
     // orders map key, see orderPointers).
     const pointers = [...profile.identities, ...Object.keys(profile.orders).map((key) => `order:${key}`)];
@@ -438,8 +478,6 @@ export class ProfileWriter {
       timeline += await this.store.deleteTimeline(id);
       await this.store.deleteProfile(id);
     }
-    const cause = { id: `erase:${profile.profileId}`, correlationId: options.correlationId };
-    await this.#announce('profile.erased', profile.profileId, cause, [], { profileId: profile.profileId });
     return { profileId: profile.profileId, identities: profile.identities.length, timeline };
   }
 

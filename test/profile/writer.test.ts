@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../core/events/envelope.ts';
+import type { PublishResult } from '../../core/ingest/put-events.ts';
 import { canonicalJson } from '../../core/profile/model.ts';
 import { type ProfileItem, ProfileStore } from '../../core/profile/store.ts';
 import { ProfileWriter } from '../../core/profile/writer.ts';
@@ -374,6 +375,125 @@ describe('Profile writer: content', () => {
       type: 'profile.erased',
       data: { profileId: linked.profileId },
     });
+  });
+});
+
+/** Records what it publishes, but refuses (as a bus outage would) every announcement of the given types. */
+class RefusingPublisher extends RecordingPublisher {
+  refuse = new Set<string>();
+  override async publish(envelopes: readonly Envelope[]): Promise<PublishResult> {
+    if (envelopes.some((envelope) => this.refuse.has(envelope.type))) {
+      return { published: new Set(), failed: new Set(envelopes.map((_, index) => index)) };
+    }
+    return super.publish(envelopes);
+  }
+}
+
+describe('Profile writer: announcements the bus refused', () => {
+  let bus: RefusingPublisher;
+  let writer: ProfileWriter;
+  beforeEach(() => {
+    bus = new RefusingPublisher();
+    let tick = 0;
+    writer = new ProfileWriter(f.store, bus, () => new Date(Date.UTC(2025, 1, 1, 0, 0, tick++)));
+  });
+  const of = (type: string) => bus.events.filter((event) => event.type === type);
+
+  it('announces a change again when its event is redelivered after the bus refused it, and only then', async () => {
+    await writer.apply(upsert('shopify', '2025-01-01T00:00:00.000Z', [email('a@x.io')], { firstName: 'A' }));
+    const event = upsert('hubspot', '2025-01-02T00:00:00.000Z', [email('a@x.io')], {
+      firstName: 'Ann',
+      city: 'Oslo',
+    });
+    bus.refuse.add('profile.updated');
+    await expect(writer.apply(event)).rejects.toMatchObject({ code: 'bus_unavailable' });
+    // The profile was written before the bus refused; the redelivery folds to nothing.
+    expect((await f.byIdentity('email:a@x.io'))?.traits.firstName?.value).toBe('Ann');
+    const before = of('profile.updated').length;
+
+    bus.refuse.clear();
+    const redelivered = await writer.apply(event);
+    expect(redelivered.changed).toBe(false);
+    const announced = of('profile.updated').slice(before);
+    expect(announced).toHaveLength(1);
+    expect(announced[0]?.data).toMatchObject({
+      changes: { 'traits.firstName': 'Ann', 'traits.city': 'Oslo' },
+      causedBy: { eventId: event.id, connector: 'hubspot' },
+    });
+
+    // Announced and recorded on the timeline: a further redelivery announces nothing.
+    await writer.apply(event);
+    expect(of('profile.updated').slice(before)).toHaveLength(1);
+  });
+
+  it('announces the stats again for a redelivered refund, which carries no stamp', async () => {
+    const at = (day: number) => `2025-01-0${day}T00:00:00.000Z`;
+    const order = {
+      orderId: '7',
+      channel: 'online' as const,
+      total: { amount: 5000, currency: 'USD' },
+      lineItems: [],
+    };
+    await writer.apply(
+      canonical('order.placed', {
+        connector: 'shopify',
+        at: at(1),
+        identities: [email('a@x.io')],
+        data: order,
+      }),
+    );
+    const refund = canonical('order.refunded', {
+      connector: 'shopify',
+      at: at(2),
+      identities: [],
+      data: { orderId: '7', refundId: 'r1', amount: { amount: 1500, currency: 'USD' } },
+    });
+    bus.refuse.add('profile.updated');
+    await expect(writer.apply(refund)).rejects.toMatchObject({ code: 'bus_unavailable' });
+    bus.refuse.clear();
+    const before = of('profile.updated').length;
+    await writer.apply(refund);
+    expect(
+      of('profile.updated')
+        .slice(before)
+        .map((e) => e.data.changes),
+    ).toEqual([{ stats: expect.objectContaining({ orderCount: 1, lifetimeValue: { USD: 3500 } }) }]);
+  });
+
+  it('announces a merge again when its linking event is redelivered after the bus refused it', async () => {
+    const older = await writer.apply(upsert('shopify', '2025-01-01T00:00:00.000Z', [email('a@x.io')], {}));
+    const younger = await writer.apply(
+      upsert('square', '2025-01-02T00:00:00.000Z', [phone('+14155550100')], { lastName: 'Lee' }),
+    );
+    const link = upsert('hubspot', '2025-01-03T00:00:00.000Z', [email('a@x.io'), phone('+14155550100')], {});
+    bus.refuse.add('profile.merged');
+    await expect(writer.apply(link)).rejects.toMatchObject({ code: 'bus_unavailable' });
+    expect(of('profile.merged')).toEqual([]);
+
+    bus.refuse.clear();
+    await writer.apply(link);
+    const merges = of('profile.merged');
+    expect(merges.map((e) => e.data)).toEqual([
+      {
+        survivor: older.profileId,
+        merged: younger.profileId,
+        reason: { eventId: link.id, identity: 'phone:+14155550100' },
+      },
+    ]);
+    expect(merges[0]?.identities).toEqual([{ type: 'phone', value: '+14155550100' }]);
+    await writer.apply(link);
+    expect(of('profile.merged')).toHaveLength(1);
+  });
+
+  it('announces an erasure before deleting, so a retried erasure still announces it', async () => {
+    const person = await writer.apply(upsert('shopify', '2025-01-01T00:00:00.000Z', [email('a@x.io')], {}));
+    bus.refuse.add('profile.erased');
+    await expect(writer.erase(person.profileId ?? '')).rejects.toMatchObject({ code: 'bus_unavailable' });
+    expect(await f.byIdentity('email:a@x.io')).toBeDefined();
+    bus.refuse.clear();
+    expect(await writer.erase(person.profileId ?? '')).toMatchObject({ profileId: person.profileId });
+    expect(of('profile.erased').map((e) => e.data)).toEqual([{ profileId: person.profileId }]);
+    expect(await f.byIdentity('email:a@x.io')).toBeUndefined();
   });
 });
 

@@ -10,9 +10,10 @@
  * - Profile writes are conditional on the version read; on conflict the whole resolution reruns.
  * - Identity pointers are claimed with `attribute_not_exists`, so one identity never belongs to two
  *   live profiles: the loser of a race sees the owner and merges instead.
- * - A redirect whose target no longer exists (the creator of a new profile dropped it after losing a
- *   pointer race, just as a concurrent merge chose it as survivor) was never folded: it is revived
- *   as a live profile with its own content, so nothing it held is lost.
+ * - Redirects never change once written. A redirect whose target no longer exists (the creator of a
+ *   new profile dropped it after losing a pointer race, just as a concurrent merge chose it as
+ *   survivor) was never folded: the survivor is created again, empty, under its id, and the merge
+ *   completes into it as any interrupted merge does, so nothing the merged profile held is lost.
  */
 import { createHash } from 'node:crypto';
 import { RetryableError } from '../errors.ts';
@@ -287,7 +288,7 @@ export class ProfileWriter {
     }
     if (!item) {
       const orphan = chain.at(-1);
-      if (orphan) await this.#revive(orphan);
+      if (orphan?.mergedInto) await this.#recreateSurvivor(orphan.mergedInto, orphan);
       return undefined;
     }
     let live: ProfileItem = item;
@@ -308,25 +309,15 @@ export class ProfileWriter {
   }
 
   /**
-   * Makes a redirect whose target no longer exists live again, with the content it holds. That
-   * content was never folded anywhere: a fold writes the survivor, and the only deletes are an
-   * erasure and a creator dropping its profile at version 0 after losing the race for a pointer, which
-   * a concurrent merge may have chosen as survivor between writing its redirect and folding. Then
-   * restarts the resolution, which now ends at the revived profile.
+   * Creates again, empty, the survivor a redirect leads to when it no longer exists, then restarts the
+   * resolution, which completes the merge into it. The redirect was never folded: a fold writes the
+   * survivor, and the only deletes are an erasure and a creator dropping its profile at version 0
+   * after losing the race for a pointer, which a concurrent merge may have chosen as survivor between
+   * writing its redirect and folding. The redirect itself is left as it is: a writer that read it may
+   * be folding it right now, and only the survivor's version arbitrates between folds.
    */
-  async #revive(orphan: MergedItem): Promise<never> {
-    const { mergedInto: _into, mergeReason: _reason, ...content } = orphan;
-    const revived: ProfileItem = {
-      ...content,
-      status: 'live',
-      version: orphan.version + 1,
-      updatedAt: this.now().toISOString(),
-    };
-    try {
-      await this.store.putProfile(revived, orphan.version);
-    } catch (error) {
-      if (!(error instanceof VersionConflictError)) throw error;
-    }
+  async #recreateSurvivor(survivorId: string, orphan: MergedItem): Promise<never> {
+    await this.store.createProfile({ ...this.#newProfile(survivorId), createdAt: orphan.createdAt });
     throw new Restart();
   }
 

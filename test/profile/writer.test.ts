@@ -502,6 +502,21 @@ describe('Profile writer: announcements the bus refused', () => {
   });
 });
 
+/** The events built from specs, the same events in a random order, and a random subset of them (duplicates). */
+function withReorderingAndDuplicates<Spec>(
+  specs: fc.Arbitrary<Spec[]>,
+  toEnvelope: (spec: Spec, index: number) => Envelope,
+): fc.Arbitrary<[Envelope[], Envelope[], Envelope[]]> {
+  return specs.chain((list) => {
+    const events = list.map(toEnvelope);
+    return fc.tuple(
+      fc.constant(events),
+      fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }),
+      fc.subarray(events),
+    );
+  });
+}
+
 /** The part of a profile that must not depend on the order events arrived in. */
 function essence(profile: ProfileItem | undefined): string {
   if (!profile) return 'none';
@@ -570,14 +585,7 @@ describe('Profile writer: convergence', () => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.array(eventArb, { minLength: 1, maxLength: 8 }).chain((specs) => {
-          const events = specs.map(toEnvelope);
-          return fc.tuple(
-            fc.constant(events),
-            fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }),
-            fc.subarray(events),
-          );
-        }),
+        withReorderingAndDuplicates(fc.array(eventArb, { minLength: 1, maxLength: 8 }), toEnvelope),
         async ([events, shuffled, duplicates]) => {
           const namespace = `r${++run}-`;
           const scoped = (event: Envelope): Envelope => ({
@@ -719,14 +727,7 @@ describe('Profile writer: concurrency', () => {
 
     await fc.assert(
       fc.asyncProperty(
-        fc.array(specArb, { minLength: 20, maxLength: 40 }).chain((specs) => {
-          const events = specs.map(toEnvelope);
-          return fc.tuple(
-            fc.constant(events),
-            fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }),
-            fc.subarray(events),
-          );
-        }),
+        withReorderingAndDuplicates(fc.array(specArb, { minLength: 20, maxLength: 40 }), toEnvelope),
         async ([events, shuffled, duplicates]) => {
           const oneByOne = await fresh();
           const leftOneByOne = await applyUntilSettled(

@@ -636,7 +636,7 @@ function jittery(store: ProfileStore): ProfileStore {
 }
 
 /** Runs of the interleaving property: a few in `npm test`; `OMNIHUB_RACE_RUNS=200` for a deep search. */
-const RACE_RUNS = Number(process.env.OMNIHUB_RACE_RUNS ?? 20);
+const RACE_RUNS = Number(process.env.OMNIHUB_RACE_RUNS ?? 8);
 
 describe('Profile writer: concurrency', () => {
   /** Applies events as the queue would: failures that ask for a retry come back in a later round. */
@@ -748,7 +748,8 @@ describe('Profile writer: concurrency', () => {
           }
         },
       ),
-      { numRuns: RACE_RUNS },
+      // A jittered interleaving cannot be replayed, so shrinking would only retry at random.
+      { numRuns: RACE_RUNS, endOnFailure: true },
     );
   }, 600_000);
 

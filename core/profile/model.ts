@@ -145,6 +145,11 @@ export function orderKey(connector: string, orderId: string): string {
   return `${connector}:${orderId}`;
 }
 
+/** The orders-map key of the order an `order.*` event names. */
+function orderKeyOf(event: Envelope): string {
+  return orderKey(event.origin.connector, String((event.data as { orderId?: unknown }).orderId));
+}
+
 /** Folds one canonical event into a profile's content. Pure; returns the same object when nothing changed. */
 export function foldEvent(
   content: ProfileContent,
@@ -203,7 +208,7 @@ export function foldEvent(
     }
     case 'order.placed':
     case 'order.paid': {
-      const key = orderKey(event.origin.connector, String(data.orderId));
+      const key = orderKeyOf(event);
       const order: OrderRecord = {
         total: data.total as Money,
         totalStamp: { at: event.occurredAt, eventId: event.id },
@@ -214,7 +219,7 @@ export function foldEvent(
       break;
     }
     case 'order.cancelled': {
-      const key = orderKey(event.origin.connector, String(data.orderId));
+      const key = orderKeyOf(event);
       next = {
         ...next,
         orders: { ...next.orders, [key]: mergeOrder(next.orders[key], { cancelled: true }) },
@@ -222,7 +227,7 @@ export function foldEvent(
       break;
     }
     case 'order.refunded': {
-      const key = orderKey(event.origin.connector, String(data.orderId));
+      const key = orderKeyOf(event);
       const refunds = { [String(data.refundId)]: data.amount as Money };
       next = { ...next, orders: { ...next.orders, [key]: mergeOrder(next.orders[key], { refunds }) } };
       break;
@@ -339,11 +344,7 @@ export function changesStampedBy(content: ProfileContent, event: Envelope): Reco
     }
   }
   if (content.loyalty?.eventId === event.id) changes.loyalty = content.loyalty.value;
-  const data = event.data as { orderId?: unknown };
-  if (
-    event.type.startsWith('order.') &&
-    content.orders[orderKey(event.origin.connector, String(data.orderId))] !== undefined
-  ) {
+  if (event.type.startsWith('order.') && content.orders[orderKeyOf(event)] !== undefined) {
     changes.stats = statsOf(content);
   }
   return changes;

@@ -218,6 +218,7 @@ export class ProfileWriter {
   ): Promise<ApplyResult> {
     const written = content !== current;
     let changes = written ? changedPaths(current, content) : changesStampedBy(current, event);
+    const changed = written && (Object.keys(changes).length > 0 || merged.length > 0);
     let mergesOwed = content.mergeHistory.filter(
       (record) => record.eventId === event.id && !merged.includes(record.merged),
     );
@@ -258,7 +259,6 @@ export class ProfileWriter {
       connector: event.origin.connector,
       summary: summarize(event),
     });
-    const changed = written && (Object.keys(changes).length > 0 || merged.length > 0);
     return { profileId: current.profileId, changed, merged };
   }
 

@@ -110,15 +110,19 @@ export class ProfileStore {
     }
   }
 
-  /** Writes a profile if nobody wrote it since `expectedVersion` was read. */
+  /**
+   * Writes a profile if nobody wrote it since `expectedVersion` was read and it is still live: a
+   * redirect (`merged`) never changes once written, since its content has been or will be folded
+   * into the survivor, and anything written to it afterwards would be lost.
+   */
   async putProfile(profile: ProfileItem, expectedVersion: number): Promise<void> {
     try {
       await this.#db.put({
         TableName: this.#table,
         Item: { ...profileKey(profile.profileId), ...profile },
-        ConditionExpression: '#version = :expected',
-        ExpressionAttributeNames: { '#version': 'version' },
-        ExpressionAttributeValues: { ':expected': expectedVersion },
+        ConditionExpression: '#version = :expected AND #status = :live',
+        ExpressionAttributeNames: { '#version': 'version', '#status': 'status' },
+        ExpressionAttributeValues: { ':expected': expectedVersion, ':live': 'live' },
       });
     } catch (error) {
       if (isConditionFailed(error)) throw new VersionConflictError(profile.profileId);

@@ -63,6 +63,13 @@ export interface ApplyResult {
 
 interface MergedItem extends ProfileItem {
   readonly mergeReason?: MergeRecord;
+  /**
+   * The survivor's `createdAt` when the redirect was written, so that a survivor created again (see
+   * {@link ProfileWriter.resolve}) sorts exactly where it did: merges pick the older profile, and a
+   * writer holding an earlier read of the merged profile must pick the same survivor, or two
+   * redirects could lead into each other.
+   */
+  readonly survivorCreatedAt?: string;
 }
 
 class Restart extends Error {}
@@ -165,7 +172,9 @@ export class ProfileWriter {
       }
       target = this.#newProfile(`p_${shortHash(event.id, identities[0] ?? '')}`);
       await this.store.createProfile(target);
+      // A redelivery of this event may have created it first, and a merge may have redirected it since.
       target = (await this.store.getProfile(target.profileId)) ?? target;
+      if (target.status !== 'live') throw new Restart();
       created = true;
     } else if (live.size === 1) {
       target = [...live.values()][0] as ProfileItem;
@@ -216,6 +225,8 @@ export class ProfileWriter {
     event: Envelope,
     merged: string[],
   ): Promise<ApplyResult> {
+    // Never into a redirect: its content has been folded into the survivor, and this would be lost.
+    if (current.status !== 'live') throw new Restart();
     const written = content !== current;
     let changes = written ? changedPaths(current, content) : changesStampedBy(current, event);
     const changed = written && (Object.keys(changes).length > 0 || merged.length > 0);
@@ -317,7 +328,10 @@ export class ProfileWriter {
    * be folding it right now, and only the survivor's version arbitrates between folds.
    */
   async #recreateSurvivor(survivorId: string, orphan: MergedItem): Promise<never> {
-    await this.store.createProfile({ ...this.#newProfile(survivorId), createdAt: orphan.createdAt });
+    await this.store.createProfile({
+      ...this.#newProfile(survivorId),
+      createdAt: orphan.survivorCreatedAt ?? orphan.createdAt,
+    });
     throw new Restart();
   }
 
@@ -340,6 +354,7 @@ export class ProfileWriter {
         status: 'merged',
         mergedInto: survivor.profileId,
         mergeReason: record,
+        survivorCreatedAt: survivor.createdAt,
         version: loser.version + 1,
         updatedAt: this.now().toISOString(),
       };
@@ -347,7 +362,11 @@ export class ProfileWriter {
       await this.#fold(survivor.profileId, redirect, record, correlationId);
       merged.push(loser.profileId);
     }
-    return (await this.store.getProfile(survivor.profileId)) ?? survivor;
+    // A concurrent merge may have redirected the survivor itself since the fold: start again from the
+    // identities, which lead to where it went.
+    const folded = await this.store.getProfile(survivor.profileId);
+    if (folded?.status !== 'live') throw new Restart();
+    return folded;
   }
 
   /**

@@ -50,6 +50,32 @@ beforeEach(async () => {
   f = await fresh();
 });
 
+/**
+ * The store with `after` run once a call of `method` has answered, before the caller sees the answer
+ * (or what `after` returns instead): a deterministic way to put another writer's steps between two
+ * steps of this one.
+ */
+function afterCall<M extends 'putProfile' | 'getProfile' | 'getPointers'>(
+  store: ProfileStore,
+  method: M,
+  after: (
+    args: Parameters<ProfileStore[M]>,
+    result: Awaited<ReturnType<ProfileStore[M]>>,
+  ) => Promise<Awaited<ReturnType<ProfileStore[M]>> | undefined>,
+): ProfileStore {
+  return new Proxy(store, {
+    get(target, property) {
+      const member = Reflect.get(target, property) as unknown;
+      if (typeof member !== 'function') return member;
+      if (property !== method) return member.bind(target);
+      return async (...args: Parameters<ProfileStore[M]>) => {
+        const result = await Reflect.apply(member, target, args);
+        return (await after(args, result)) ?? result;
+      };
+    },
+  });
+}
+
 describe('Profile writer: identity resolution', () => {
   it('creates a profile for unknown identities and points every identity at it', async () => {
     const result = await f.writer.apply(
@@ -186,6 +212,118 @@ describe('Profile writer: identity resolution', () => {
     expect(next.profileId).toBe(dropped);
     const profile = await f.byIdentity('phone:+14155550100');
     expect(Object.keys(profile?.traits ?? {}).sort()).toEqual(['firstName', 'lastName']);
+  });
+
+  it('never writes an event into a survivor that a concurrent merge redirected after the fold', async () => {
+    const oldest = await f.writer.apply(
+      upsert('square', '2025-01-01T00:00:00.000Z', [external('square', 'z')], { city: 'Oslo' }),
+    );
+    const older = await f.writer.apply(upsert('shopify', '2025-01-01T00:00:00.000Z', [email('a@x.io')], {}));
+    const younger = await f.writer.apply(
+      upsert('twilio', '2025-01-01T00:00:00.000Z', [phone('+14155550100')], { lastName: 'Lee' }),
+    );
+    // Right after the writer below folds `younger` into `older`, another writer links `older` to
+    // `oldest`: `older` is a redirect by the time the first writer writes its own event.
+    let interleaved = false;
+    const store = afterCall(f.store, 'putProfile', async ([profile]) => {
+      if (interleaved || profile.profileId !== older.profileId) return undefined;
+      if (!profile.mergedFrom.includes(younger.profileId ?? '')) return undefined;
+      interleaved = true;
+      await f.writer.apply(
+        upsert('square', '2025-01-02T00:00:00.000Z', [external('square', 'z'), email('a@x.io')], {}),
+      );
+      return undefined;
+    });
+    const result = await new ProfileWriter(store, f.publisher).apply(
+      upsert('hubspot', '2025-01-03T00:00:00.000Z', [email('a@x.io'), phone('+14155550100')], {
+        firstName: 'Ann',
+      }),
+    );
+
+    expect(interleaved).toBe(true);
+    expect(result.profileId).toBe(oldest.profileId);
+    const profile = await f.byIdentity('phone:+14155550100');
+    expect(profile?.profileId).toBe(oldest.profileId);
+    expect(Object.keys(profile?.traits ?? {}).sort()).toEqual(['city', 'firstName', 'lastName']);
+    // The redirect is as the merge wrote it.
+    const redirect = await f.store.getProfile(older.profileId ?? '');
+    expect(redirect).toMatchObject({ status: 'merged', mergedInto: oldest.profileId });
+    expect(redirect?.traits.firstName).toBeUndefined();
+  });
+
+  it('creates a dropped survivor again where it sorted, so a writer holding an earlier read cannot merge it back (no redirect cycle)', async () => {
+    // `survivor` is older than `merged`, but its id sorts after it: an order by id alone would differ.
+    const base = (await f.store.getProfile(
+      (
+        await f.writer.apply(upsert('shopify', '2025-01-01T00:00:00.000Z', [email('seed@x.io')], {}))
+      ).profileId ?? '',
+    )) as ProfileItem;
+    const survivorId = 'p_z_survivor';
+    const mergedId = 'p_a_merged';
+    const blank = { ...base, version: 0, mergedFrom: [], mergeHistory: [], traits: {}, orders: {} };
+    await f.store.createProfile({
+      ...blank,
+      profileId: survivorId,
+      createdAt: '2024-12-01T00:00:00.000Z',
+      identities: ['email:y@x.io'],
+    });
+    await f.store.claimPointer('email:y@x.io', survivorId);
+    await f.store.createProfile({
+      ...blank,
+      profileId: mergedId,
+      createdAt: '2024-12-02T00:00:00.000Z',
+      identities: ['email:x@x.io'],
+      traits: { lastName: { value: 'Lee', at: '2025-01-01T00:00:00.000Z', source: 'square', eventId: 'e0' } },
+    });
+    await f.store.claimPointer('email:x@x.io', mergedId);
+
+    // A first writer links the two and writes the redirect; then the survivor's creator drops it (still
+    // at version 0) before the fold, and the first writer creates it again and completes the merge.
+    let dropped = false;
+    const first = new ProfileWriter(
+      afterCall(f.store, 'putProfile', async ([profile]) => {
+        if (dropped || profile.profileId !== mergedId || profile.status !== 'merged') return undefined;
+        dropped = await f.store.deleteProfile(survivorId, { onlyIfVersion: 0 });
+        return undefined;
+      }),
+      f.publisher,
+    );
+    // A second writer read the merged profile while it was still live, and only then the survivor.
+    let linked = false;
+    const second = new ProfileWriter(
+      afterCall(
+        afterCall(f.store, 'getProfile', async ([profileId, options], result) => {
+          // The full resolution's read (consistent), not the known-person shortcut's.
+          if (linked || profileId !== mergedId || options?.consistent === false) return undefined;
+          if (result?.status !== 'live') return undefined;
+          linked = true;
+          await first.apply(
+            upsert('hubspot', '2025-01-02T00:00:00.000Z', [email('x@x.io'), email('y@x.io')], {}),
+          );
+          return undefined;
+        }),
+        'getPointers',
+        // The merged profile's identity first, whatever order the table answered in.
+        async (_args, found) =>
+          new Map([...found].sort(([a], [b]) => (a === 'email:x@x.io' ? -1 : a < b ? -1 : 1))),
+      ),
+      f.publisher,
+    );
+    await second.apply(
+      upsert('hubspot', '2025-01-03T00:00:00.000Z', [email('x@x.io'), email('y@x.io')], { firstName: 'Ann' }),
+    );
+
+    expect({ dropped, linked }).toEqual({ dropped: true, linked: true });
+    expect(await f.store.getProfile(survivorId)).toMatchObject({
+      status: 'live',
+      createdAt: '2024-12-01T00:00:00.000Z',
+    });
+    expect(await f.store.getProfile(mergedId)).toMatchObject({ status: 'merged', mergedInto: survivorId });
+    for (const key of ['email:x@x.io', 'email:y@x.io']) {
+      const profile = await f.byIdentity(key);
+      expect(profile?.profileId).toBe(survivorId);
+      expect(Object.keys(profile?.traits ?? {}).sort()).toEqual(['firstName', 'lastName']);
+    }
   });
 
   it('honours a vendor deletion by removing only that identity', async () => {

@@ -82,7 +82,8 @@ export function costPerMillion(inputs: CostInputs): {
   const ledger = inputs.units.find((row) => row.scenario.startsWith('idempotency: new delivery'));
   const ledgerWcu = ledger?.wcu ?? 2;
   const ledgerRcu = ledger?.rcu ?? 0;
-  const writerRcu = known?.rcu ?? 3;
+  // Without a units run (`--only=` without `units`): the known-identity path as measured (1 RCU, 2 WCU).
+  const writerRcu = known?.rcu ?? 1;
   const writerWcu = known?.wcu ?? 2;
   const writerCalls = Object.values(known?.calls ?? { BatchGetItem: 1, GetItem: 1, PutItem: 2 }).reduce(
     (a, b) => a + b,

@@ -2,6 +2,10 @@
  * The profile writer against dynalite with the real AWS SDK: identity resolution, merges, event-time
  * ordering, consent, stats, erasure, convergence under any order, and concurrency.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../core/events/envelope.ts';
@@ -753,21 +757,47 @@ describe('Profile writer: convergence', () => {
   }, 600_000);
 });
 
+/** One store operation of a jittered run: for which delivery, when, with what, and its answer. */
+interface TracedOperation {
+  readonly delivery: string | undefined;
+  readonly operation: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly args: unknown[];
+  readonly result?: unknown;
+  readonly error?: string;
+}
+
+/** The delivery (`<event id>#<attempt>`) a writer call serves, for the trace of its store operations. */
+const delivery = new AsyncLocalStorage<string>();
+
 /**
  * The store with every operation started and answered after a random 0–2 ms, so that concurrent
- * writers interleave in many more ways than the local database's own timing gives.
+ * writers interleave in many more ways than the local database's own timing gives. Each operation is
+ * appended to `trace`, so that a failing run, which cannot be replayed, can still be read step by
+ * step (how the lost updates of `#mergeAll` and of a recreated survivor were found).
  */
-function jittery(store: ProfileStore): ProfileStore {
+function jittery(store: ProfileStore, trace: TracedOperation[] = []): ProfileStore {
   const pause = () => new Promise((resolve) => setTimeout(resolve, Math.random() * 2));
+  const started = performance.now();
   return new Proxy(store, {
     get(target, property) {
       const member = Reflect.get(target, property) as unknown;
       if (typeof member !== 'function') return member;
       return async (...args: unknown[]) => {
         await pause();
-        const result: unknown = await Reflect.apply(member, target, args);
-        await pause();
-        return result;
+        const entry = { delivery: delivery.getStore(), operation: String(property), args };
+        const startMs = performance.now() - started;
+        try {
+          const result: unknown = await Reflect.apply(member, target, args);
+          const endMs = performance.now() - started;
+          trace.push({ ...entry, startMs, endMs, result: result instanceof Map ? [...result] : result });
+          await pause();
+          return result;
+        } catch (error) {
+          trace.push({ ...entry, startMs, endMs: performance.now() - started, error: String(error) });
+          throw error;
+        }
       };
     },
   });
@@ -782,7 +812,7 @@ describe('Profile writer: concurrency', () => {
    * `retryable` codes comes back in a later round (at most `rounds`). Returns what is still pending.
    */
   async function applyUntilSettled(
-    writer: ProfileWriter,
+    writer: Pick<ProfileWriter, 'apply'>,
     batches: Envelope[][],
     { retryable, rounds }: { retryable: RegExp; rounds: number },
   ): Promise<Envelope[]> {
@@ -881,16 +911,31 @@ describe('Profile writer: concurrency', () => {
             queue,
           );
           const concurrent = await fresh();
-          const racing = new ProfileWriter(jittery(concurrent.store), concurrent.publisher);
+          const trace: TracedOperation[] = [];
+          const writer = new ProfileWriter(jittery(concurrent.store, trace), concurrent.publisher);
+          const attempts = new Map<string, number>();
+          const racing = {
+            apply(event: Envelope) {
+              const attempt = (attempts.get(event.id) ?? 0) + 1;
+              attempts.set(event.id, attempt);
+              return delivery.run(`${event.id}#${attempt}`, () => writer.apply(event));
+            },
+          };
           const leftConcurrent = await applyUntilSettled(racing, [[...shuffled, ...duplicates]], queue);
-          expect(new Set(leftConcurrent.map((e) => e.id))).toEqual(new Set(leftOneByOne.map((e) => e.id)));
-          for (const who of [0, 1, 2]) {
-            for (const identity of identitiesOf(who)) {
-              const key = identityKey(identity);
-              expect(essence(await concurrent.byIdentity(key)), key).toBe(
-                essence(await oneByOne.byIdentity(key)),
-              );
+          try {
+            expect(new Set(leftConcurrent.map((e) => e.id))).toEqual(new Set(leftOneByOne.map((e) => e.id)));
+            for (const who of [0, 1, 2]) {
+              for (const identity of identitiesOf(who)) {
+                const key = identityKey(identity);
+                expect(essence(await concurrent.byIdentity(key)), key).toBe(
+                  essence(await oneByOne.byIdentity(key)),
+                );
+              }
             }
+          } catch (error) {
+            const file = join(tmpdir(), `omnihub-interleaving-${process.pid}-${Date.now()}.json`);
+            writeFileSync(file, JSON.stringify({ events, shuffled, duplicates, trace }));
+            throw new Error(`${String(error)}\nEvery store operation of this run: ${file}`, { cause: error });
           }
         },
       ),

@@ -39,6 +39,9 @@ export class VersionConflictError extends Error {
   override readonly name = 'VersionConflictError';
 }
 
+/** Attempts of {@link ProfileStore.claimPointer} while the pointer keeps vanishing under it. */
+const MAX_CLAIMS = 5;
+
 const pointerKey = (identity: string) => ({ pk: `ID#${identity}`, sk: 'ID' });
 const profileKey = (profileId: string) => ({ pk: `P#${profileId}`, sk: 'P' });
 
@@ -130,19 +133,28 @@ export class ProfileStore {
     }
   }
 
-  /** Points an identity at a profile unless it already points somewhere; returns the owner. */
+  /**
+   * Points an identity at a profile unless it already points somewhere; returns the owner. When the
+   * owner's pointer is deleted between the refused write and the read of the owner (it led to a
+   * profile that no longer exists), the claim is made again: answering `profileId` there would claim
+   * an identity that points elsewhere or nowhere, and what the caller then wrote would be unreachable.
+   */
   async claimPointer(identity: string, profileId: string): Promise<string> {
-    try {
-      await this.#db.put({
-        TableName: this.#table,
-        Item: { ...pointerKey(identity), profileId },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      });
-      return profileId;
-    } catch (error) {
-      if (!isConditionFailed(error)) throw error;
-      return (await this.getPointers([identity])).get(identity) ?? profileId;
+    for (let attempt = 0; attempt < MAX_CLAIMS; attempt++) {
+      try {
+        await this.#db.put({
+          TableName: this.#table,
+          Item: { ...pointerKey(identity), profileId },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        });
+        return profileId;
+      } catch (error) {
+        if (!isConditionFailed(error)) throw error;
+        const owner = (await this.getPointers([identity])).get(identity);
+        if (owner !== undefined) return owner;
+      }
     }
+    throw new VersionConflictError('an identity pointer keeps changing owner');
   }
 
   /** Moves a pointer from a merged profile to its survivor (no-op if it moved already). */

@@ -330,6 +330,35 @@ describe('Profile writer: identity resolution', () => {
     }
   });
 
+  it('claims an identity again when the pointer that refused the claim is deleted before its owner is read', async () => {
+    const tableName = await dynamo.createTable(profileTable);
+    const store = new ProfileStore({ tableName, client: dynamo.documents });
+    await store.claimPointer('email:a@x.io', 'p_gone');
+    // Between the refused write and the read of the owner, another writer deletes the pointer, which
+    // led to a profile that no longer exists.
+    const racing = new ProfileStore({
+      tableName,
+      client: new Proxy(dynamo.documents, {
+        get(target, property) {
+          const member = Reflect.get(target, property) as unknown;
+          if (typeof member !== 'function') return member;
+          if (property !== 'put') return member.bind(target);
+          return async (input: Parameters<typeof target.put>[0]) => {
+            try {
+              return await target.put(input);
+            } catch (error) {
+              await store.deletePointer('email:a@x.io', 'p_gone');
+              throw error;
+            }
+          };
+        },
+      }),
+    });
+    expect(await racing.claimPointer('email:a@x.io', 'p_new')).toBe('p_new');
+    // Answered only once the pointer is really its own: otherwise the profile would be unreachable.
+    expect(await store.getPointers(['email:a@x.io'])).toEqual(new Map([['email:a@x.io', 'p_new']]));
+  });
+
   it('honours a vendor deletion by removing only that identity', async () => {
     await f.writer.apply(
       upsert('hubspot', '2025-01-01T00:00:00.000Z', [email('a@x.io'), external('hubspot', '123')], {}),

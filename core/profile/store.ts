@@ -44,6 +44,10 @@ const MAX_CLAIMS = 5;
 
 const pointerKey = (identity: string) => ({ pk: `ID#${identity}`, sk: 'ID' });
 const profileKey = (profileId: string) => ({ pk: `P#${profileId}`, sk: 'P' });
+const timelineKey = (profileId: string, occurredAt: string, eventId: string) => ({
+  pk: `P#${profileId}`,
+  sk: `T#${occurredAt}#${eventId}`,
+});
 
 export interface ProfileStoreOptions {
   readonly tableName: string;
@@ -215,7 +219,7 @@ export class ProfileStore {
     const expiresAt = Math.floor(Date.parse(entry.occurredAt) / 1000) + this.#retentionDays * 86_400;
     await this.#db.put({
       TableName: this.#table,
-      Item: { pk: `P#${profileId}`, sk: `T#${entry.occurredAt}#${entry.eventId}`, ...entry, expiresAt },
+      Item: { ...timelineKey(profileId, entry.occurredAt, entry.eventId), ...entry, expiresAt },
     });
   }
 
@@ -231,7 +235,7 @@ export class ProfileStore {
   ): Promise<boolean> {
     const { Items } = await this.#db.batchGet({
       TableName: this.#table,
-      Keys: [...new Set(profileIds)].map((id) => ({ pk: `P#${id}`, sk: `T#${occurredAt}#${eventId}` })),
+      Keys: [...new Set(profileIds)].map((id) => timelineKey(id, occurredAt, eventId)),
       ConsistentRead: true,
       ProjectionExpression: 'pk',
     });

@@ -7,13 +7,15 @@
  *   the survivor), then folds its content into the survivor, then re-points its identities. If the
  *   process stops in between, the next reader that follows the redirect finds the survivor without
  *   the merged id in `mergedFrom` and completes the fold.
- * - Profile writes are conditional on the version read; on conflict the whole resolution reruns.
+ * - Profile writes are conditional on the version read and on the profile still being live; on
+ *   conflict the whole resolution reruns.
  * - Identity pointers are claimed with `attribute_not_exists`, so one identity never belongs to two
  *   live profiles: the loser of a race sees the owner and merges instead.
  * - Redirects never change once written. A redirect whose target no longer exists (the creator of a
  *   new profile dropped it after losing a pointer race, just as a concurrent merge chose it as
- *   survivor) was never folded: the survivor is created again, empty, under its id, and the merge
- *   completes into it as any interrupted merge does, so nothing the merged profile held is lost.
+ *   survivor) was never folded: the survivor is created again, empty, under its id and with the
+ *   `createdAt` the redirect recorded, and the merge completes into it as any interrupted merge does,
+ *   so nothing the merged profile held is lost.
  */
 import { createHash } from 'node:crypto';
 import { RetryableError } from '../errors.ts';

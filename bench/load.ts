@@ -17,7 +17,7 @@
  * none missing, none twice. Finally rates are stepped up until p99 exceeds 100 ms.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -45,7 +45,7 @@ export interface LoadResult {
   readonly max: number;
   /** Achieved request rate (the generator's own pacing). */
   readonly achievedRate: number;
-  /** Answers by HTTP status (`network` for connection errors). */
+  /** Answers by HTTP status (`network <code>` for connection errors, e.g. `network ECONNRESET`). */
   readonly statuses: Readonly<Record<string, number>>;
   /**
    * The hub process's CPU time (user + system) per accepted webhook: from an idle hub before the
@@ -88,9 +88,19 @@ export class Hub {
     const profile = process.env.BENCH_HUB_CPU_PROFILE
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_HUB_CPU_PROFILE}`]
       : [];
+    // Diagnostics: extra Node flags for the hub (e.g. --trace-gc), and a file for its stdout lines.
+    const flags = process.env.BENCH_HUB_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
     const child = spawn(
       process.execPath,
-      [...profile, '--import', 'tsx', join(ROOT, 'bench', 'support', 'hub-child.ts'), dataDir, consumers],
+      [
+        ...profile,
+        ...flags,
+        '--import',
+        'tsx',
+        join(ROOT, 'bench', 'support', 'hub-child.ts'),
+        dataDir,
+        consumers,
+      ],
       {
         cwd: ROOT,
         env: {
@@ -107,12 +117,15 @@ export class Hub {
       },
     );
     const hub = new Hub(child);
-    const ready = JSON.parse(await hub.#next()) as { url: string };
+    let line = await hub.#next();
+    while (!line.startsWith('{"url":')) line = await hub.#next();
+    const ready = JSON.parse(line) as { url: string };
     return { hub, url: ready.url };
   }
   async #next(): Promise<string> {
     const line = await this.#lines.next();
     if (line.done) throw new Error('the hub process ended');
+    if (process.env.BENCH_HUB_STDOUT) appendFileSync(process.env.BENCH_HUB_STDOUT, `${line.value}\n`);
     return line.value;
   }
   /** Sends a command; returns the answer line starting with `prefix`. */
@@ -229,9 +242,11 @@ export async function paced(
                 });
               },
             );
-            req.on('error', () => {
+            req.on('error', (error: NodeJS.ErrnoException) => {
               errors++;
-              statuses.network = (statuses.network ?? 0) + 1;
+              // The error's code (ECONNRESET, ...) names what went wrong; the message is the fallback.
+              const kind = `network ${error.code ?? error.message}`;
+              statuses[kind] = (statuses[kind] ?? 0) + 1;
               latencies.push(performance.now() - t0);
               settle();
             });

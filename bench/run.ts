@@ -4,6 +4,10 @@
  * to run some sections (cost is computed from whatever ran). Results go to `bench/out/results.json`;
  * a full run also rewrites `docs/bundles.md` from the esbuild metafiles.
  *
+ * Diagnostics for the load section's hub process (environment): `BENCH_HUB_CPU_PROFILE=<dir>` writes a
+ * CPU profile per thread, `BENCH_HUB_NODE_FLAGS="--trace-gc ..."` adds Node flags, and
+ * `BENCH_HUB_STDOUT=<file>` keeps its stdout lines (handlers' output, flag traces).
+ *
  * The figures in BENCHMARKS.md come from a full run on a quiet machine; see there for how to read them.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';

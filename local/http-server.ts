@@ -31,6 +31,7 @@ import {
 import { ChangeNotifier } from './change-notifier.ts';
 import type { EventBridgeApi } from './eventbridge/api.ts';
 import type { EventArchive } from './eventbridge/archive.ts';
+import { keepIdleConnectionsOpen } from './keep-alive.ts';
 import type { LocalFunction } from './lambda/local-function.ts';
 import { describeError, type HubLogger } from './log.ts';
 import type { SqsApi } from './sqs/api.ts';
@@ -177,6 +178,7 @@ export class HubHttpServer {
         else response.destroy();
       });
     });
+    keepIdleConnectionsOpen(this.server);
   }
 
   /** Starts listening; resolves with the port (useful with port 0). */

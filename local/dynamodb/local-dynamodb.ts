@@ -20,6 +20,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { TableDefinition } from '../../lib/topology.ts';
+import { keepIdleConnectionsOpen } from '../keep-alive.ts';
 import { describeError, type HubLogger } from '../log.ts';
 import { memoizeDynaliteExpressionParsers } from './expression-cache.ts';
 import { readDynaliteSynchronously } from './sync-reads.ts';
@@ -62,6 +63,7 @@ export async function startLocalDynamoDb(path: string | undefined): Promise<Loca
     deleteTableMs: 0,
     updateTableMs: 0,
   });
+  keepIdleConnectionsOpen(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {

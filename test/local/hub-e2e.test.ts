@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -78,6 +79,33 @@ function rawRequest(
     request.on('error', reject);
     request.end(options.body);
   });
+}
+
+/**
+ * Sends `request` on one TCP connection, waits `idleMs`, sends it again on the same connection;
+ * resolves with the status line of each answer (`closed` when the server had closed the connection).
+ */
+async function twoRequestsOnOneConnection(url: string, request: string, idleMs: number): Promise<string[]> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  let closed = false;
+  socket.on('close', () => {
+    closed = true;
+  });
+  socket.on('error', () => undefined);
+  const answer = () =>
+    new Promise<string>((resolve) => {
+      if (closed) return resolve('closed');
+      socket.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1').split('\r\n')[0] ?? ''));
+      socket.once('close', () => resolve('closed'));
+      socket.write(request);
+    });
+  const first = await answer();
+  await new Promise((resolve) => setTimeout(resolve, idleMs));
+  const second = await answer();
+  socket.destroy();
+  return [first, second];
 }
 
 async function echo(
@@ -338,6 +366,27 @@ describe('Local hub: HTTP surface', () => {
     expect(response.status).toBe(413);
     expect(JSON.parse(response.body.toString('utf8'))).toMatchObject({ error: 'payload_too_large' });
   });
+
+  it("keeps idle connections, its own and dynalite's, open past Node's default (announced 5 s, closed after 6 s), so a pooled client that reuses one is not reset", async () => {
+    const dynamoDb = hub.health().endpoints.dynamoDb;
+    const listTables = [
+      'POST / HTTP/1.1',
+      'host: localhost',
+      'content-type: application/x-amz-json-1.0',
+      'x-amz-target: DynamoDB_20120810.ListTables',
+      'content-length: 2',
+      '',
+      '{}',
+    ].join('\r\n');
+    const [own, dynalite] = await Promise.all([
+      twoRequestsOnOneConnection(hub.url, 'GET /health HTTP/1.1\r\nhost: localhost\r\n\r\n', 6_500),
+      twoRequestsOnOneConnection(dynamoDb, listTables, 6_500),
+    ]);
+    expect(own).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
+    // dynalite answers an unsigned call too (400 MissingAuthenticationToken): any answer shows the connection lived.
+    expect(dynalite[1]).toMatch(/^HTTP\/1\.1 \d{3} /);
+    expect(dynalite[1]).toBe(dynalite[0]);
+  }, 15_000);
 });
 
 describe('Local hub: API Gateway payload 2.0', () => {

@@ -5,9 +5,10 @@
  * a client whose event loop is busy when the server closes an idle socket has not yet seen the
  * close, reuses the socket, and its request fails with ECONNRESET. Node's own `http.Agent` honours
  * the server's hint only when it was given a `timeout` of its own, and neither the AWS SDK's agents
- * nor ours are; the load benchmark hit this once in about 30,000 requests. 65 s is what load balancers use (ALB's 60 s idle timeout plus a
- * margin): clients drop or reuse an idle socket long before the hub closes it. Stopping the hub
- * still closes idle connections at once (`closeAllConnections`).
+ * nor ours are (those retry a reset, as the SDK does). One connection error in about 30,000
+ * requests of the load benchmark was most likely this. 65 s is what load balancers use (ALB's 60 s
+ * idle timeout plus a margin): clients drop or reuse an idle socket long before the hub closes it.
+ * Stopping the hub still closes idle connections at once (`closeAllConnections`).
  */
 import type { Server } from 'node:http';
 

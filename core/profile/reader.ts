@@ -2,15 +2,29 @@
  * Read side of the profile store: what the profile API, the sync destinations and the CLI see.
  *
  * Reads never write. A merged profile is followed through its redirects to the live end of the chain
- * (an interrupted fold is completed by the next writer, not by a reader), and the stored item is
- * rendered as the public profile document.
+ * (an interrupted fold is completed by the next writer, not by a reader: until then a redirect to a
+ * survivor that does not exist yet reads as a merge in progress, not as an unknown profile), and the
+ * stored item is rendered as the public profile document.
  */
+import { RetryableError } from '../errors.ts';
 import type { Identity } from '../identity/identity.ts';
 import { identitiesFromKeys, identityKey } from '../identity/identity.ts';
 import type { ConsentStatus, MergeRecord, Stats } from './model.ts';
 import type { ProfileItem, ProfileStore, TimelineEntry } from './store.ts';
 
 const MAX_REDIRECTS = 16;
+
+/**
+ * 503 `merge_in_progress`: the profile was merged into a survivor that a writer is still creating
+ * (see `#recreateSurvivor` in writer.ts); retry shortly. Readers never write, so they cannot finish
+ * the merge themselves.
+ */
+export class MergeInProgressError extends RetryableError {
+  override readonly name = 'MergeInProgressError';
+  constructor(readonly profileId: string) {
+    super(`profile ${profileId} is being merged; retry shortly`, 503, 'merge_in_progress');
+  }
+}
 
 /** A consent channel as the API shows it. */
 export interface ConsentView {
@@ -84,12 +98,20 @@ export function toProfileView(item: ProfileItem): ProfileView {
 export class ProfileReader {
   constructor(private readonly store: ProfileStore) {}
 
-  /** The live profile an id leads to (itself, or the survivor it was merged into); undefined if none. */
+  /**
+   * The live profile an id leads to (itself, or the survivor it was merged into); undefined if none.
+   * Throws {@link MergeInProgressError} when a redirect leads to a survivor that does not exist yet:
+   * the person exists (in the redirect), a writer is completing the merge, and the answer will be
+   * there shortly. Saying "no such profile" then would make the API answer 404 for a known person,
+   * and a sync consumer drop the change it was about to push (`profile_gone`) instead of retrying.
+   */
   async get(profileId: string): Promise<ProfileItem | undefined> {
     let item = await this.store.getProfile(profileId);
     for (let hops = 0; item?.status === 'merged' && item.mergedInto; hops++) {
       if (hops >= MAX_REDIRECTS) throw new Error(`redirect chain from ${profileId} is too long`);
-      item = await this.store.getProfile(item.mergedInto);
+      const survivorId: string = item.mergedInto;
+      item = await this.store.getProfile(survivorId);
+      if (!item) throw new MergeInProgressError(profileId);
     }
     return item?.status === 'live' ? item : undefined;
   }

@@ -4,8 +4,9 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { identityKey } from '../../core/identity/identity.ts';
 import { decodeCursor, encodeCursor, handleProfileRequest, PROFILE_ROUTES } from '../../core/profile/api.ts';
-import { ProfileReader } from '../../core/profile/reader.ts';
+import { MergeInProgressError, ProfileReader } from '../../core/profile/reader.ts';
 import { ProfileStore } from '../../core/profile/store.ts';
 import { ProfileWriter } from '../../core/profile/writer.ts';
 import { profileTable } from '../../lib/topology.ts';
@@ -19,11 +20,12 @@ beforeAll(async () => {
 });
 afterAll(async () => dynamo.close());
 
+let store: ProfileStore;
 let writer: ProfileWriter;
 let reader: ProfileReader;
 let publisher: RecordingPublisher;
 beforeEach(async () => {
-  const store = new ProfileStore({
+  store = new ProfileStore({
     tableName: await dynamo.createTable(profileTable),
     client: dynamo.documents,
   });
@@ -119,6 +121,44 @@ describe('Profile API: lookups', () => {
     expect(body.mergeHistory).toEqual([
       expect.objectContaining({ merged: second.profileId, identity: expect.any(String) }),
     ]);
+  });
+
+  it('answers 503 merge_in_progress, not 404, while a redirect leads to a survivor still being created', async () => {
+    const first = await writer.apply(upsert('shopify', '2025-01-01T00:00:00.000Z', [email('a@x.io')], {}));
+    const second = await writer.apply(
+      upsert('square', '2025-01-02T00:00:00.000Z', [phone('+14155550111')], {}),
+    );
+    await writer.apply(
+      upsert('hubspot', '2025-01-03T00:00:00.000Z', [email('a@x.io'), phone('+14155550111')], {}),
+    );
+    // The state a writer leaves for a moment (or until the event's redelivery, if it crashed) when the
+    // survivor it chose was dropped by its creator: the redirect stands and the merged profile's
+    // pointers still lead to it, but the survivor does not exist yet.
+    const [firstId, secondId] = [String(first.profileId), String(second.profileId)];
+    await store.repointPointer(identityKey(phone('+14155550111')), firstId, secondId);
+    expect(await store.deleteProfile(firstId)).toBe(true);
+    const response = await handleProfileRequest(request(PROFILE_ROUTES.get, { profileId: secondId }), {
+      reader,
+    });
+    expect(response.statusCode).toBe(503);
+    expect(response.headers?.['retry-after']).toBe('5');
+    expect(JSON.parse(response.body)).toEqual({
+      error: 'merge_in_progress',
+      message: `profile ${secondId} is being merged; retry shortly`,
+    });
+    // What the sync consumers read with: they retry the message instead of dropping it as profile_gone.
+    await expect(reader.get(secondId)).rejects.toBeInstanceOf(MergeInProgressError);
+    // An id that leads nowhere without a redirect is still unknown.
+    expect((await call(PROFILE_ROUTES.get, { profileId: firstId })).status).toBe(404);
+
+    // The next write for the person walks the redirect, creates the survivor again and completes the
+    // merge: the answer is the survivor again.
+    await writer.apply(
+      upsert('square', '2025-01-04T00:00:00.000Z', [phone('+14155550111')], { firstName: 'A' }),
+    );
+    const after = await call(PROFILE_ROUTES.get, { profileId: secondId });
+    expect(after.status).toBe(200);
+    expect(after.body.profileId).toBe(firstId);
   });
 
   it('answers 404 profile_not_found for unknown ids and identities', async () => {

@@ -486,7 +486,10 @@ export class ProfileWriter {
       await this.store.deletePointer(key, owner);
     }
     let timeline = 0;
-    for (const id of [profile.profileId, ...profile.mergedFrom]) {
+    // The profiles merged into it first, the survivor last: an erasure cut short (a timeout) leaves the
+    // survivor, which a retried request finds and finishes. The other order could leave redirects to
+    // a deleted survivor that no request would find again.
+    for (const id of [...profile.mergedFrom, profile.profileId]) {
       timeline += await this.store.deleteTimeline(id);
       await this.store.deleteProfile(id);
     }

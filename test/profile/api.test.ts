@@ -277,6 +277,30 @@ describe('Profile API: erasure', () => {
     expect((await call(PROFILE_ROUTES.erase, { profileId }, true)).status).toBe(404);
   });
 
+  it('finishes an erasure cut short (after some deletes) when the request is retried, leaving no redirect behind', async () => {
+    const first = await writer.apply(upsert('shopify', '2025-01-01T00:00:00.000Z', [email('a@x.io')], {}));
+    const second = await writer.apply(
+      upsert('square', '2025-01-02T00:00:00.000Z', [phone('+14155550111')], {}),
+    );
+    await writer.apply(
+      upsert('hubspot', '2025-01-03T00:00:00.000Z', [email('a@x.io'), phone('+14155550111')], {}),
+    );
+    const [firstId, secondId] = [String(first.profileId), String(second.profileId)];
+    const deleteProfile = store.deleteProfile.bind(store);
+    store.deleteProfile = async (id, options) => {
+      if (id === secondId) throw new Error('Task timed out after 10.00 seconds');
+      return deleteProfile(id, options);
+    };
+    expect((await call(PROFILE_ROUTES.erase, { profileId: firstId }, true)).status).toBe(500);
+    store.deleteProfile = deleteProfile;
+
+    const retried = await call(PROFILE_ROUTES.erase, { profileId: firstId }, true);
+    expect(retried.status).toBe(200);
+    expect(await store.getProfile(firstId)).toBeUndefined();
+    expect(await store.getProfile(secondId)).toBeUndefined();
+    expect((await call(PROFILE_ROUTES.get, { profileId: secondId })).status).toBe(404);
+  });
+
   it('refuses to erase from the read-only function', async () => {
     const { profileId } = await ada();
     const { status, body } = await call(PROFILE_ROUTES.erase, { profileId });

@@ -109,8 +109,7 @@ export class ProfileReader {
     let item = await this.store.getProfile(profileId);
     for (let hops = 0; item?.status === 'merged' && item.mergedInto; hops++) {
       if (hops >= MAX_REDIRECTS) throw new Error(`redirect chain from ${profileId} is too long`);
-      const survivorId: string = item.mergedInto;
-      item = await this.store.getProfile(survivorId);
+      item = await this.store.getProfile(item.mergedInto);
       if (!item) throw new MergeInProgressError(profileId);
     }
     return item?.status === 'live' ? item : undefined;

@@ -75,6 +75,18 @@ const ada = () =>
     ),
   );
 
+/** Two people, one (`a@x.io`) older than the other (`+14155550111`), merged by a third event naming both. */
+async function mergedPair(): Promise<{ survivorId: string; mergedId: string }> {
+  const first = await writer.apply(upsert('shopify', '2025-01-01T00:00:00.000Z', [email('a@x.io')], {}));
+  const second = await writer.apply(
+    upsert('square', '2025-01-02T00:00:00.000Z', [phone('+14155550111')], {}),
+  );
+  await writer.apply(
+    upsert('hubspot', '2025-01-03T00:00:00.000Z', [email('a@x.io'), phone('+14155550111')], {}),
+  );
+  return { survivorId: String(first.profileId), mergedId: String(second.profileId) };
+}
+
 describe('Profile API: lookups', () => {
   it('answers GET /profiles/{id} with the profile document', async () => {
     const { profileId } = await ada();
@@ -107,58 +119,45 @@ describe('Profile API: lookups', () => {
   });
 
   it('follows a merge redirect and answers with the survivor', async () => {
-    const first = await writer.apply(upsert('shopify', '2025-01-01T00:00:00.000Z', [email('a@x.io')], {}));
-    const second = await writer.apply(
-      upsert('square', '2025-01-02T00:00:00.000Z', [phone('+14155550111')], {}),
-    );
-    await writer.apply(
-      upsert('hubspot', '2025-01-03T00:00:00.000Z', [email('a@x.io'), phone('+14155550111')], {}),
-    );
-    const { status, body } = await call(PROFILE_ROUTES.get, { profileId: second.profileId });
+    const { survivorId, mergedId } = await mergedPair();
+    const { status, body } = await call(PROFILE_ROUTES.get, { profileId: mergedId });
     expect(status).toBe(200);
-    expect(body.profileId).toBe(first.profileId);
-    expect(body.mergedFrom).toEqual([second.profileId]);
+    expect(body.profileId).toBe(survivorId);
+    expect(body.mergedFrom).toEqual([mergedId]);
     expect(body.mergeHistory).toEqual([
-      expect.objectContaining({ merged: second.profileId, identity: expect.any(String) }),
+      expect.objectContaining({ merged: mergedId, identity: expect.any(String) }),
     ]);
   });
 
   it('answers 503 merge_in_progress, not 404, while a redirect leads to a survivor still being created', async () => {
-    const first = await writer.apply(upsert('shopify', '2025-01-01T00:00:00.000Z', [email('a@x.io')], {}));
-    const second = await writer.apply(
-      upsert('square', '2025-01-02T00:00:00.000Z', [phone('+14155550111')], {}),
-    );
-    await writer.apply(
-      upsert('hubspot', '2025-01-03T00:00:00.000Z', [email('a@x.io'), phone('+14155550111')], {}),
-    );
+    const { survivorId, mergedId } = await mergedPair();
     // The state a writer leaves for a moment (or until the event's redelivery, if it crashed) when the
     // survivor it chose was dropped by its creator: the redirect stands and the merged profile's
     // pointers still lead to it, but the survivor does not exist yet.
-    const [firstId, secondId] = [String(first.profileId), String(second.profileId)];
-    await store.repointPointer(identityKey(phone('+14155550111')), firstId, secondId);
-    expect(await store.deleteProfile(firstId)).toBe(true);
-    const response = await handleProfileRequest(request(PROFILE_ROUTES.get, { profileId: secondId }), {
+    await store.repointPointer(identityKey(phone('+14155550111')), survivorId, mergedId);
+    expect(await store.deleteProfile(survivorId)).toBe(true);
+    const response = await handleProfileRequest(request(PROFILE_ROUTES.get, { profileId: mergedId }), {
       reader,
     });
     expect(response.statusCode).toBe(503);
     expect(response.headers?.['retry-after']).toBe('5');
     expect(JSON.parse(response.body)).toEqual({
       error: 'merge_in_progress',
-      message: `profile ${secondId} is being merged; retry shortly`,
+      message: `profile ${mergedId} is being merged; retry shortly`,
     });
     // What the sync consumers read with: they retry the message instead of dropping it as profile_gone.
-    await expect(reader.get(secondId)).rejects.toBeInstanceOf(MergeInProgressError);
+    await expect(reader.get(mergedId)).rejects.toBeInstanceOf(MergeInProgressError);
     // An id that leads nowhere without a redirect is still unknown.
-    expect((await call(PROFILE_ROUTES.get, { profileId: firstId })).status).toBe(404);
+    expect((await call(PROFILE_ROUTES.get, { profileId: survivorId })).status).toBe(404);
 
     // The next write for the person walks the redirect, creates the survivor again and completes the
     // merge: the answer is the survivor again.
     await writer.apply(
       upsert('square', '2025-01-04T00:00:00.000Z', [phone('+14155550111')], { firstName: 'A' }),
     );
-    const after = await call(PROFILE_ROUTES.get, { profileId: secondId });
+    const after = await call(PROFILE_ROUTES.get, { profileId: mergedId });
     expect(after.status).toBe(200);
-    expect(after.body.profileId).toBe(firstId);
+    expect(after.body.profileId).toBe(survivorId);
   });
 
   it('answers 404 profile_not_found for unknown ids and identities', async () => {
@@ -278,27 +277,20 @@ describe('Profile API: erasure', () => {
   });
 
   it('finishes an erasure cut short (after some deletes) when the request is retried, leaving no redirect behind', async () => {
-    const first = await writer.apply(upsert('shopify', '2025-01-01T00:00:00.000Z', [email('a@x.io')], {}));
-    const second = await writer.apply(
-      upsert('square', '2025-01-02T00:00:00.000Z', [phone('+14155550111')], {}),
-    );
-    await writer.apply(
-      upsert('hubspot', '2025-01-03T00:00:00.000Z', [email('a@x.io'), phone('+14155550111')], {}),
-    );
-    const [firstId, secondId] = [String(first.profileId), String(second.profileId)];
+    const { survivorId, mergedId } = await mergedPair();
     const deleteProfile = store.deleteProfile.bind(store);
     store.deleteProfile = async (id, options) => {
-      if (id === secondId) throw new Error('Task timed out after 10.00 seconds');
+      if (id === mergedId) throw new Error('Task timed out after 10.00 seconds');
       return deleteProfile(id, options);
     };
-    expect((await call(PROFILE_ROUTES.erase, { profileId: firstId }, true)).status).toBe(500);
+    expect((await call(PROFILE_ROUTES.erase, { profileId: survivorId }, true)).status).toBe(500);
     store.deleteProfile = deleteProfile;
 
-    const retried = await call(PROFILE_ROUTES.erase, { profileId: firstId }, true);
+    const retried = await call(PROFILE_ROUTES.erase, { profileId: survivorId }, true);
     expect(retried.status).toBe(200);
-    expect(await store.getProfile(firstId)).toBeUndefined();
-    expect(await store.getProfile(secondId)).toBeUndefined();
-    expect((await call(PROFILE_ROUTES.get, { profileId: secondId })).status).toBe(404);
+    expect(await store.getProfile(survivorId)).toBeUndefined();
+    expect(await store.getProfile(mergedId)).toBeUndefined();
+    expect((await call(PROFILE_ROUTES.get, { profileId: mergedId })).status).toBe(404);
   });
 
   it('refuses to erase from the read-only function', async () => {

@@ -5,8 +5,8 @@
  * No multi-item transactions: each step is a conditional single-item write that is safe to repeat.
  * - A merge first marks the younger profile `merged` with a redirect (so readers and writers move to
  *   the survivor), then folds its content into the survivor, then re-points its identities. If the
- *   process stops in between, the next reader that follows the redirect finds the survivor without
- *   the merged id in `mergedFrom` and completes the fold.
+ *   process stops in between, the next writer that follows the redirect finds the survivor without
+ *   the merged id in `mergedFrom` and completes the fold (readers only follow it: reader.ts).
  * - Profile writes are conditional on the version read and on the profile still being live; on
  *   conflict the whole resolution reruns.
  * - Identity pointers are claimed with `attribute_not_exists`, so one identity never belongs to two

@@ -117,9 +117,7 @@ export class Hub {
       },
     );
     const hub = new Hub(child);
-    let line = await hub.#next();
-    while (!line.startsWith('{"url":')) line = await hub.#next();
-    const ready = JSON.parse(line) as { url: string };
+    const ready = JSON.parse(await hub.#lineStarting('{"url":')) as { url: string };
     return { hub, url: ready.url };
   }
   async #next(): Promise<string> {
@@ -131,8 +129,12 @@ export class Hub {
   /** Sends a command; returns the answer line starting with `prefix`. */
   async #ask(command: string, prefix: string): Promise<string> {
     this.#child.stdin?.write(`${command}\n`);
+    return this.#lineStarting(prefix);
+  }
+  /** The next line starting with `prefix`, skipping the others. */
+  async #lineStarting(prefix: string): Promise<string> {
     for (;;) {
-      // Other lines are the handlers' own stdout (Powertools metrics and logs).
+      // Other lines are the handlers' own stdout (Powertools metrics and logs) and flag traces.
       const line = await this.#next();
       if (line.startsWith(prefix)) return line;
     }

@@ -2,7 +2,7 @@
  * Writes docs/bundles.md: what is in each Lambda bundle, from the esbuild metafiles of the
  * cold-start benchmark (bytes each package contributes to the minified output).
  */
-import type { BundleRow } from './cold-start.ts';
+import { type BundleRow, requiredLibraryBytes } from './cold-start.ts';
 import { formatBytes, formatMs, table } from './support/stats.ts';
 
 export function bundleReport(bundles: readonly BundleRow[], header: string): string {
@@ -22,6 +22,10 @@ export function bundleReport(bundles: readonly BundleRow[], header: string): str
         }),
       ]),
       ['**minified total (KB)**', ...lambdas.map((row) => `**${(row.bytes / 1024).toFixed(1)}**`)],
+      [
+        'of which libraries the issues name (KB)',
+        ...lambdas.map((row) => (requiredLibraryBytes(row) / 1024).toFixed(1)),
+      ],
       ['init (median)', ...lambdas.map((row) => formatMs(row.initMs))],
       ['init, sourceMaps: true', ...lambdas.map((row) => formatMs(row.initWithSourceMapsMs))],
     ],

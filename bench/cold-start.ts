@@ -86,11 +86,35 @@ function esbuildOptions(entry: string, outfile: string, naive: boolean): esbuild
   };
 }
 
+/** Phone metadata is data that libphonenumber-js reads: a part of its own, apart from our code. */
+export const PHONE_METADATA_PART = 'libphonenumber-js metadata (core/identity/phone-metadata.json)';
+
 function packageOf(input: string): string {
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
   if (match) return match[1] as string;
+  if (input.endsWith('core/identity/phone-metadata.json')) return PHONE_METADATA_PART;
   const parts = input.split('/');
   return parts.length > 2 ? `${parts.slice(0, 2).join('/')}/` : (parts[0] ?? input);
+}
+
+/**
+ * The libraries the issues name for what a bundle does: libphonenumber-js and its metadata (#3:
+ * E.164), zod (#3: validation), Powertools (#3: idempotency; #7: logger and metrics).
+ */
+export function isRequiredLibrary(part: string): boolean {
+  return (
+    part === 'libphonenumber-js' ||
+    part === PHONE_METADATA_PART ||
+    part === 'zod' ||
+    part.startsWith('@aws-lambda-powertools/')
+  );
+}
+
+/** Bytes of a bundle that the required libraries contribute. */
+export function requiredLibraryBytes(row: {
+  readonly inputs: ReadonlyArray<readonly [string, number]>;
+}): number {
+  return row.inputs.reduce((sum, [part, bytes]) => sum + (isRequiredLibrary(part) ? bytes : 0), 0);
 }
 
 async function build(entry: { name: string; entry: string; kind: BundleKind }) {

@@ -9,7 +9,13 @@
  *   or form parsing for Twilio;
  * - **peer**: what a user would write by hand: the vendor SDK's verifier, `JSON.parse`, a plain
  *   mapping to one event per vendor event, and the AWS SDK's `PutEventsCommand` with the same
- *   canned answer at its transport.
+ *   canned answer at its transport;
+ * - **validation**, **translation** and **bus**: three steps of ours measured alone, for the least
+ *   any ingest keeping them could cost. Validation is the connector's zod schemas on the deliveries
+ *   of the body (split beforehand); translation, its translators on the validated payloads (identity
+ *   normalisation included: E.164 phones); bus, the PutEvents requests ours sends for the body, sent
+ *   again: serialised and SigV4-signed by the same client. The floor plus these three is a lower
+ *   bound: it leaves out the catalog check, event ids, the ledger, the log line and metrics.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -42,6 +48,17 @@ export interface InboundRow {
   readonly ours: number;
   readonly floor: number;
   readonly peer: number;
+  /** The connector's zod validation of the deliveries alone. */
+  readonly validation: number;
+  /** The connector's translators on the validated payloads alone. */
+  readonly translation: number;
+  /** Serialising and signing ours' PutEvents requests alone. */
+  readonly bus: number;
+}
+
+/** The least an ingest that verifies, parses, validates, translates and publishes could cost. */
+export function leastOfSteps(row: InboundRow): number {
+  return row.floor + row.validation + row.translation + row.bus;
 }
 
 const BUS = 'omnihub-bench';
@@ -61,12 +78,17 @@ function putEventsAnswer(body: string): string {
   return `${answer}]}`;
 }
 
-/** The canned exchange at our client's transport. */
-const cannedTransport: AwsHttpTransport = async (_url, _headers, body) => ({
-  status: 200,
-  headers: { 'content-type': 'application/x-amz-json-1.1' },
-  body: putEventsAnswer(body),
-});
+/** The canned exchange at our client's transport; `seen` collects the request bodies. */
+function cannedTransport(seen?: string[]): AwsHttpTransport {
+  return async (_url, _headers, body) => {
+    seen?.push(body);
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/x-amz-json-1.1' },
+      body: putEventsAnswer(body),
+    };
+  };
+}
 
 /** The same canned exchange at the AWS SDK's transport (its `requestHandler`). */
 function cannedSdkClient(): EventBridgeClient {
@@ -115,7 +137,7 @@ class ForgetfulLedger implements DeliveryLedger {
   }
 }
 
-export function ours(connector: ConnectorDefinition, keys: WebhookKeys) {
+export function ours(connector: ConnectorDefinition, keys: WebhookKeys, seen?: string[]) {
   const ledger = new ForgetfulLedger();
   const metrics = new Metrics({ namespace: 'OmnihubBench', serviceName: 'bench' });
   const pipeline: IngestPipeline = createIngestPipeline(connector, {
@@ -124,7 +146,7 @@ export function ours(connector: ConnectorDefinition, keys: WebhookKeys) {
     publisher: new PutEventsPublisher({
       busName: BUS,
       putEvents: putEventsOverJson(
-        new AwsJsonClient(EVENTBRIDGE, { env: AWS_ENV, transport: cannedTransport }),
+        new AwsJsonClient(EVENTBRIDGE, { env: AWS_ENV, transport: cannedTransport(seen) }),
       ),
     }),
     logger: new Logger({ serviceName: 'bench', logLevel: 'INFO' }),
@@ -144,6 +166,50 @@ export function floor(connector: ConnectorDefinition, keys: WebhookKeys) {
   return (request: WebhookRequest) => {
     connector.inbound.verify(request, keys.secrets, new Date());
     return connector.id === 'twilio' ? parseForm(request.body) : JSON.parse(request.body.toString('utf8'));
+  };
+}
+
+/** The deliveries of `request` that have a topic, with it. */
+function deliveriesOf(connector: ConnectorDefinition, request: WebhookRequest) {
+  const found = connector.inbound.parse(request).flatMap((delivery) => {
+    const topic = connector.inbound.topics[delivery.topic];
+    return topic ? [{ delivery, topic }] : [];
+  });
+  if (found.length === 0) throw new Error(`${connector.id}: no delivery with a schema`);
+  return found;
+}
+
+/** The connector's zod schemas on the deliveries of `request`, split once beforehand. */
+export function validation(connector: ConnectorDefinition, request: WebhookRequest) {
+  const checks = deliveriesOf(connector, request);
+  return () => {
+    for (const { delivery, topic } of checks)
+      if (!topic.schema.safeParse(delivery.payload).success)
+        throw new Error(`${connector.id}: payload rejected`);
+  };
+}
+
+/** The connector's translators on the deliveries of `request`, validated once beforehand. */
+export function translation(connector: ConnectorDefinition, request: WebhookRequest) {
+  const inputs = deliveriesOf(connector, request).map(({ delivery, topic }) => ({
+    translate: topic.translate,
+    payload: topic.schema.parse(delivery.payload),
+    context: { connector: connector.id, deliveryId: delivery.deliveryId, topic: delivery.topic, request },
+  }));
+  return () => {
+    let drafts = 0;
+    for (const { translate, payload, context } of inputs) drafts += translate(payload, context).length;
+    if (drafts === 0) throw new Error(`${connector.id}: nothing translated`);
+  };
+}
+
+/** The PutEvents requests ours sent (their bodies), sent again: serialised and signed, canned answer. */
+export function bus(sent: readonly string[]) {
+  const client = new AwsJsonClient(EVENTBRIDGE, { env: AWS_ENV, transport: cannedTransport() });
+  const inputs = sent.map((body) => JSON.parse(body) as unknown);
+  if (inputs.length === 0) throw new Error('bus: ours sent no PutEvents request');
+  return async () => {
+    for (const input of inputs) await client.call('PutEvents', input);
   };
 }
 
@@ -296,7 +362,16 @@ export async function runInbound(options: { quick: boolean }): Promise<InboundRo
       const connector = connectors[id] as ConnectorDefinition;
       for (const size of ['small', 'large'] as const) {
         const request = pipelineRequest(signed(id, size, 1, keys), keys);
-        const variants = { ours: ours(connector, keys), floor: floor(connector, keys), peer: peer(id, keys) };
+        const sent: string[] = [];
+        await ours(connector, keys, sent)(request);
+        const variants = {
+          ours: ours(connector, keys),
+          floor: floor(connector, keys),
+          peer: peer(id, keys),
+          validation: validation(connector, request),
+          translation: translation(connector, request),
+          bus: bus(sent),
+        };
         const heavy = request.body.length > 50_000;
         const samples = await sideBySide(
           Object.entries(variants).map(([name, run]) => ({ name, run: () => run(request) })),
@@ -315,6 +390,9 @@ export async function runInbound(options: { quick: boolean }): Promise<InboundRo
           ours: median(samples.get('ours') ?? []),
           floor: median(samples.get('floor') ?? []),
           peer: median(samples.get('peer') ?? []),
+          validation: median(samples.get('validation') ?? []),
+          translation: median(samples.get('translation') ?? []),
+          bus: median(samples.get('bus') ?? []),
         });
       }
     }

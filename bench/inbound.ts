@@ -69,9 +69,23 @@ const AWS_ENV = {
   AWS_ENDPOINT_URL_EVENTBRIDGE: 'https://events.us-east-1.amazonaws.com',
 };
 
-/** PutEvents' answer for a request body holding `n` entries, as EventBridge writes it. */
-function putEventsAnswer(body: string): string {
-  const entries = body.split('"EventBusName"').length - 1;
+const ENTRY_MARK = Buffer.from('"EventBusName"');
+
+/** Entries in a PutEvents request body: a string (ours), or bytes (the AWS SDK's JSON codec). */
+function entriesIn(body: string | Uint8Array): number {
+  if (typeof body === 'string') return body.split('"EventBusName"').length - 1;
+  // Bytes are searched in place: decoding them would cost the SDK peer a step its real transport
+  // does not take (it writes the bytes to the socket).
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  let entries = 0;
+  for (let at = bytes.indexOf(ENTRY_MARK); at !== -1; at = bytes.indexOf(ENTRY_MARK, at + ENTRY_MARK.length))
+    entries++;
+  return entries;
+}
+
+/** PutEvents' answer for a request body, one result per entry, as EventBridge writes it. */
+function putEventsAnswer(body: string | Uint8Array): string {
+  const entries = entriesIn(body);
   let answer = '{"FailedEntryCount":0,"Entries":[';
   for (let i = 0; i < entries; i++)
     answer += `${i ? ',' : ''}{"EventId":"11710aed-b79e-4468-a20b-bb3c0c3b4860"}`;
@@ -96,8 +110,8 @@ function cannedSdkClient(): EventBridgeClient {
     region: AWS_ENV.AWS_REGION,
     credentials: { accessKeyId: AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: AWS_ENV.AWS_SECRET_ACCESS_KEY },
     requestHandler: {
-      async handle(request: { body?: unknown }) {
-        const answer = putEventsAnswer(String(request.body ?? ''));
+      async handle(request: { body?: string | Uint8Array }) {
+        const answer = putEventsAnswer(request.body ?? '');
         return {
           response: {
             statusCode: 200,

@@ -1,8 +1,9 @@
 /**
  * Zod schemas of HubSpot webhooks-API events (the elements of the JSON array HubSpot posts).
  *
- * Lenient on purpose: unknown keys are kept and only the fields we use are required, because HubSpot
- * adds fields (`sourceId`, `isSensitive`, `objectTypeId`, ...) without notice.
+ * Lenient on purpose: unknown keys are accepted (and left out of the parsed value: `z.object`
+ * strips them, which costs less than copying them) and only the fields we use are required, because
+ * HubSpot adds fields (`sourceId`, `isSensitive`, `objectTypeId`, ...) without notice.
  */
 import * as z from 'zod/mini';
 import '../../core/zod-messages.ts';
@@ -30,7 +31,7 @@ const OptionalNumber = z.optional(z.number());
 export const EpochMillis = z.number().check(z.int(), z.nonnegative(), z.lte(8.64e15));
 
 /** What every event in a batch must carry for us to route and dedupe it. */
-export const EventEnvelope = z.looseObject({
+export const EventEnvelope = z.object({
   eventId: HubSpotId,
   subscriptionId: HubSpotId,
   subscriptionType: NonEmptyText,
@@ -38,7 +39,7 @@ export const EventEnvelope = z.looseObject({
 export type EventEnvelope = z.infer<typeof EventEnvelope>;
 
 /** Fields shared by every contact event (`contact.creation`, `contact.deletion`, ...). */
-export const ContactEvent = z.looseObject({
+export const ContactEvent = z.object({
   eventId: HubSpotId,
   subscriptionId: HubSpotId,
   subscriptionType: z.string(),

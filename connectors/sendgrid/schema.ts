@@ -2,8 +2,9 @@
  * Zod schemas for SendGrid Event Webhook events
  * (https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/event).
  *
- * Lenient on purpose: unknown keys are kept (SendGrid adds fields such as `sg_machine_open` or
- * `bounce_classification` without notice) and only the fields we translate are required. A body is a
+ * Lenient on purpose: unknown keys are accepted and stripped from the parsed value (SendGrid adds
+ * fields such as `sg_machine_open` or `bounce_classification` without notice) and only the fields we
+ * translate are required. A body is a
  * JSON array of these events; every element is validated on its own, against its `event`'s schema.
  */
 import * as z from 'zod/mini';
@@ -15,14 +16,14 @@ const NonEmptyText = z.string().check(z.minLength(1));
 const OptionalText = z.optional(z.string());
 
 /** What `parse` needs of every element: its idempotency key and its topic. */
-export const BatchElement = z.looseObject({
+export const BatchElement = z.object({
   sg_event_id: z.string().check(z.minLength(1), z.describe('Unique per event: the dedupe key')),
   event: z.string().check(z.minLength(1), z.describe('The event name: delivered, open, click, bounce, ...')),
 });
 export type BatchElement = z.infer<typeof BatchElement>;
 
 /** Fields every translated event carries. */
-const EventBase = z.looseObject({
+const EventBase = z.object({
   email: z.string(),
   // Bounded so that a `Date` can always be built from the value (year 9999 at most).
   timestamp: described(

@@ -128,13 +128,8 @@ export function consentStatusOf(state: string | null | undefined): ConsentStatus
   return state ? CONSENT_BY_STATE.get(state.trim().toLowerCase()) : undefined;
 }
 
-/** The declared keys of a schema type, without the index signature `z.looseObject` adds (catches typos). */
-type DeclaredKeys<T> = keyof {
-  [K in keyof T as string extends K ? never : number extends K ? never : K]: T[K];
-};
-
-/** Field mapping rows: canonical field <- the first non-blank of these Shopify fields. */
-type FieldRows<Target extends string, Source> = Readonly<Record<Target, ReadonlyArray<DeclaredKeys<Source>>>>;
+/** Field mapping rows: canonical field <- the first non-blank of these Shopify fields (declared ones). */
+type FieldRows<Target extends string, Source> = Readonly<Record<Target, ReadonlyArray<keyof Source>>>;
 
 const ADDRESS_FIELDS: FieldRows<keyof Address, MailingAddress> = {
   line1: ['address1'],
@@ -163,9 +158,7 @@ export function mapFields<Target extends string, Source extends object>(
   rows: FieldRows<Target, Source>,
 ): Partial<Record<Target, string>> {
   const out: Partial<Record<Target, string>> = {};
-  for (const [target, candidates] of Object.entries(rows) as Array<
-    [Target, ReadonlyArray<DeclaredKeys<Source>>]
-  >) {
+  for (const [target, candidates] of Object.entries(rows) as Array<[Target, ReadonlyArray<keyof Source>]>) {
     for (const field of candidates) {
       const value = source[field];
       if (typeof value === 'string' && value.trim() !== '') {

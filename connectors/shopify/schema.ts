@@ -1,8 +1,10 @@
 /**
  * Zod schemas of the Shopify webhook payloads we translate. A webhook body is the REST Admin resource
  * of its topic (field names from `@shopify/shopify-api` `rest/admin/2026-07/{customer,order,refund,
- * transaction,abandoned_checkout}`). Lenient on purpose: unknown keys are kept, only what a translator
- * needs is required, and Shopify's habit of sending `null` for absent values is accepted everywhere.
+ * transaction,abandoned_checkout}`). Lenient on purpose: unknown keys are accepted, only what a
+ * translator needs is required, and Shopify's habit of sending `null` for absent values is accepted
+ * everywhere. Unknown keys are stripped from the parsed value (`z.object`): copying them, as
+ * `z.looseObject` does, tripled the validation time of a 40-line order (BENCHMARKS.md, session 8).
  */
 import * as z from 'zod/mini';
 import '../../core/zod-messages.ts';
@@ -35,7 +37,7 @@ const optionalId = z.nullish(ShopifyId);
 const optionalDecimal = z.nullish(Decimal);
 
 /** `email_marketing_consent` / `sms_marketing_consent`: `state` is lower case in REST payloads. */
-export const MarketingConsent = z.looseObject({
+export const MarketingConsent = z.object({
   state: text,
   opt_in_level: text,
   consent_updated_at: text,
@@ -43,7 +45,7 @@ export const MarketingConsent = z.looseObject({
 
 const optionalConsent = z.nullish(MarketingConsent);
 
-export const MailingAddress = z.looseObject({
+export const MailingAddress = z.object({
   address1: text,
   address2: text,
   city: text,
@@ -56,7 +58,7 @@ export const MailingAddress = z.looseObject({
 export type MailingAddress = z.infer<typeof MailingAddress>;
 
 /** customers/create, customers/update. */
-export const Customer = z.looseObject({
+export const Customer = z.object({
   id: ShopifyId,
   email: text,
   first_name: text,
@@ -74,15 +76,15 @@ export const Customer = z.looseObject({
 export type Customer = z.infer<typeof Customer>;
 
 /** customers/delete: little more than the id. */
-export const DeletedCustomer = z.looseObject({ id: ShopifyId, updated_at: text });
+export const DeletedCustomer = z.object({ id: ShopifyId, updated_at: text });
 export type DeletedCustomer = z.infer<typeof DeletedCustomer>;
 
 /** The buyer as embedded in orders and checkouts. */
-const Buyer = z.looseObject({ id: optionalId, email: text, phone: text });
+const Buyer = z.object({ id: optionalId, email: text, phone: text });
 const optionalBuyer = z.nullish(Buyer);
 
 /** A line of an order or checkout. Checkout line ids are string keys, so `id` is not read. */
-export const LineItem = z.looseObject({
+export const LineItem = z.object({
   product_id: optionalId,
   variant_id: optionalId,
   sku: text,
@@ -94,7 +96,7 @@ export type LineItem = z.infer<typeof LineItem>;
 const optionalLineItems = z.nullish(z.array(LineItem));
 
 /** orders/create, orders/paid, orders/cancelled: one Order shape. Amounts are in `currency` (shop). */
-export const Order = z.looseObject({
+export const Order = z.object({
   id: ShopifyId,
   name: text,
   email: text,
@@ -116,12 +118,12 @@ export const Order = z.looseObject({
 export type Order = z.infer<typeof Order>;
 
 /** `*_set` money: the amount in the shop's and in the buyer's (presentment) currency. */
-const MoneyBag = z.looseObject({
-  shop_money: z.nullish(z.looseObject({ amount: optionalDecimal, currency_code: text })),
+const MoneyBag = z.object({
+  shop_money: z.nullish(z.object({ amount: optionalDecimal, currency_code: text })),
 });
 const optionalMoneyBag = z.nullish(MoneyBag);
 
-export const Transaction = z.looseObject({
+export const Transaction = z.object({
   id: optionalId,
   kind: text,
   status: text,
@@ -131,20 +133,20 @@ export const Transaction = z.looseObject({
 export type Transaction = z.infer<typeof Transaction>;
 
 /** refunds/create. Carries no customer: the order id is the link. */
-export const Refund = z.looseObject({
+export const Refund = z.object({
   id: ShopifyId,
   order_id: ShopifyId,
   note: text,
   created_at: text,
   processed_at: text,
   transactions: z.nullish(z.array(Transaction)),
-  refund_line_items: z.nullish(z.array(z.looseObject({ subtotal_set: optionalMoneyBag }))),
-  order_adjustments: z.nullish(z.array(z.looseObject({ amount_set: optionalMoneyBag }))),
+  refund_line_items: z.nullish(z.array(z.object({ subtotal_set: optionalMoneyBag }))),
+  order_adjustments: z.nullish(z.array(z.object({ amount_set: optionalMoneyBag }))),
 });
 export type Refund = z.infer<typeof Refund>;
 
 /** checkouts/create, checkouts/update (the abandoned-checkout resource). */
-export const Checkout = z.looseObject({
+export const Checkout = z.object({
   id: ShopifyId,
   email: text,
   phone: text,
@@ -164,7 +166,7 @@ export type Checkout = z.infer<typeof Checkout>;
  * (shopify.dev webhook reference). `id` is accepted too in case a version names it that way.
  */
 export const EmailConsentUpdate = z
-  .looseObject({
+  .object({
     customer_id: optionalId,
     id: optionalId,
     email_address: text,
@@ -183,7 +185,7 @@ export type EmailConsentUpdate = z.infer<typeof EmailConsentUpdate>;
  * topic the customer id is `id`; `customer_id` is accepted too (not confirmed by a primary source).
  */
 export const SmsConsentUpdate = z
-  .looseObject({
+  .object({
     id: optionalId,
     customer_id: optionalId,
     phone: text,

@@ -1,8 +1,8 @@
 /**
  * Zod schemas of the Square webhook payloads we translate (snake_case, as sent on the wire).
  *
- * Lenient by design: unknown keys are kept (`z.looseObject`) because Square adds fields without
- * notice, and only the fields the translators read are declared. Square marks most fields nullable,
+ * Lenient by design: unknown keys are accepted (and stripped from the parsed value) because Square
+ * adds fields without notice, and only the fields the translators read are declared. Square marks most fields nullable,
  * so optional fields accept `null` too (`nullish`). Field names come from the Square API reference
  * (developer.squareup.com/reference/square/webhooks/...) and the `square` SDK v46 types
  * (`api/types/{Customer,Payment,PaymentRefund,LoyaltyAccount}.d.ts`, camelCased there).
@@ -26,7 +26,7 @@ const OptionalTimestamp = z.nullish(Timestamp);
  * Square's side; zod's `z.int()` refuses values JSON cannot carry exactly (beyond 2^53). The currency
  * code is checked by the translators, which can say which field was wrong.
  */
-export const SquareMoney = z.looseObject({
+export const SquareMoney = z.object({
   amount: Integer,
   currency: Text,
 });
@@ -35,7 +35,7 @@ const OptionalMoney = z.nullish(SquareMoney);
 
 /** The envelope every Square webhook event shares; `data.object` holds the resource. */
 function squareEvent<D extends z.ZodMiniType>(data: D) {
-  return z.looseObject({
+  return z.object({
     merchant_id: OptionalText,
     type: Text,
     event_id: NonEmptyText,
@@ -44,7 +44,7 @@ function squareEvent<D extends z.ZodMiniType>(data: D) {
   });
 }
 
-export const SquareAddress = z.looseObject({
+export const SquareAddress = z.object({
   address_line_1: OptionalText,
   address_line_2: OptionalText,
   locality: OptionalText,
@@ -54,7 +54,7 @@ export const SquareAddress = z.looseObject({
 });
 export type SquareAddress = z.infer<typeof SquareAddress>;
 
-export const SquareCustomer = z.looseObject({
+export const SquareCustomer = z.object({
   id: NonEmptyText,
   given_name: OptionalText,
   family_name: OptionalText,
@@ -62,15 +62,15 @@ export const SquareCustomer = z.looseObject({
   email_address: OptionalText,
   phone_number: OptionalText,
   address: z.nullish(SquareAddress),
-  preferences: z.nullish(z.looseObject({ email_unsubscribed: z.nullish(z.boolean()) })),
+  preferences: z.nullish(z.object({ email_unsubscribed: z.nullish(z.boolean()) })),
   updated_at: OptionalTimestamp,
 });
 export type SquareCustomer = z.infer<typeof SquareCustomer>;
 
 /** Present on `customer.created` (and `customer.deleted`) when the event comes from a merge. */
-const MergeContext = z.looseObject({
+const MergeContext = z.object({
   merge: z.nullish(
-    z.looseObject({
+    z.object({
       from_customer_ids: z.nullish(z.array(NonEmptyText)),
       to_customer_id: z.nullish(NonEmptyText),
     }),
@@ -79,23 +79,23 @@ const MergeContext = z.looseObject({
 
 /** `customer.created` and `customer.updated`: the whole customer (without `segment_ids`). */
 export const CustomerEvent = squareEvent(
-  z.looseObject({
+  z.object({
     id: OptionalText,
-    object: z.looseObject({ customer: SquareCustomer, event_context: z.nullish(MergeContext) }),
+    object: z.object({ customer: SquareCustomer, event_context: z.nullish(MergeContext) }),
   }),
 );
 export type CustomerEvent = z.infer<typeof CustomerEvent>;
 
 /** `customer.deleted`: `data.id` is the deleted customer's id; the object is informative only. */
 export const CustomerDeletedEvent = squareEvent(
-  z.looseObject({
+  z.object({
     id: NonEmptyText,
-    object: z.nullish(z.looseObject({ customer: z.nullish(z.looseObject({ id: OptionalText })) })),
+    object: z.nullish(z.object({ customer: z.nullish(z.object({ id: OptionalText })) })),
   }),
 );
 export type CustomerDeletedEvent = z.infer<typeof CustomerDeletedEvent>;
 
-export const SquarePayment = z.looseObject({
+export const SquarePayment = z.object({
   id: NonEmptyText,
   status: Text,
   amount_money: OptionalMoney,
@@ -105,16 +105,16 @@ export const SquarePayment = z.looseObject({
   customer_id: OptionalText,
   buyer_email_address: OptionalText,
   receipt_number: OptionalText,
-  application_details: z.nullish(z.looseObject({ square_product: OptionalText })),
+  application_details: z.nullish(z.object({ square_product: OptionalText })),
   updated_at: OptionalTimestamp,
 });
 export type SquarePayment = z.infer<typeof SquarePayment>;
 
 /** `payment.created` and `payment.updated`. */
-export const PaymentEvent = squareEvent(z.looseObject({ object: z.looseObject({ payment: SquarePayment }) }));
+export const PaymentEvent = squareEvent(z.object({ object: z.object({ payment: SquarePayment }) }));
 export type PaymentEvent = z.infer<typeof PaymentEvent>;
 
-export const SquareRefund = z.looseObject({
+export const SquareRefund = z.object({
   id: NonEmptyText,
   status: Text,
   amount_money: OptionalMoney,
@@ -126,22 +126,22 @@ export const SquareRefund = z.looseObject({
 export type SquareRefund = z.infer<typeof SquareRefund>;
 
 /** `refund.created` and `refund.updated`. */
-export const RefundEvent = squareEvent(z.looseObject({ object: z.looseObject({ refund: SquareRefund }) }));
+export const RefundEvent = squareEvent(z.object({ object: z.object({ refund: SquareRefund }) }));
 export type RefundEvent = z.infer<typeof RefundEvent>;
 
-export const SquareLoyaltyAccount = z.looseObject({
+export const SquareLoyaltyAccount = z.object({
   id: NonEmptyText,
   // Can be negative after a manual adjustment or a refund (LoyaltyAccount reference).
   balance: Integer,
   lifetime_points: z.nullish(Integer),
   customer_id: OptionalText,
-  mapping: z.nullish(z.looseObject({ phone_number: OptionalText })),
+  mapping: z.nullish(z.object({ phone_number: OptionalText })),
   updated_at: OptionalTimestamp,
 });
 export type SquareLoyaltyAccount = z.infer<typeof SquareLoyaltyAccount>;
 
 /** `loyalty.account.updated`. */
 export const LoyaltyAccountEvent = squareEvent(
-  z.looseObject({ object: z.looseObject({ loyalty_account: SquareLoyaltyAccount }) }),
+  z.object({ object: z.object({ loyalty_account: SquareLoyaltyAccount }) }),
 );
 export type LoyaltyAccountEvent = z.infer<typeof LoyaltyAccountEvent>;

@@ -1,7 +1,8 @@
 /**
  * Twilio Programmable Messaging webhook parameters (incoming message and status callback), as the
  * flat string map Twilio posts. Lenient on purpose: Twilio adds parameters without notice, so unknown
- * keys are kept and only the fields the translators read are declared.
+ * keys are accepted (and stripped from the parsed value) and only the fields the translators read
+ * are declared.
  */
 import * as z from 'zod/mini';
 import '../../core/zod-messages.ts';
@@ -16,7 +17,7 @@ const OptionalText = z.optional(z.string());
  * An incoming message (`SmsStatus=received`), e.g.
  * `MessageSid=SM…&From=%2B14155550100&To=%2B14155550199&Body=STOP&OptOutType=STOP&…`.
  */
-export const IncomingMessage = z.looseObject({
+export const IncomingMessage = z.object({
   MessageSid: Sid,
   AccountSid: OptionalText,
   MessagingServiceSid: OptionalText,
@@ -36,7 +37,7 @@ export type IncomingMessage = z.infer<typeof IncomingMessage>;
  * A message status callback, e.g.
  * `MessageSid=SM…&MessageStatus=undelivered&To=%2B14155550100&ErrorCode=30003&…`.
  */
-export const StatusCallback = z.looseObject({
+export const StatusCallback = z.object({
   MessageSid: Sid,
   AccountSid: OptionalText,
   /** queued, sending, sent, delivered, undelivered, failed, read, accepted, scheduled, canceled, … */

@@ -41,9 +41,11 @@ export function defaultPhoneRegion(): CountryCode {
 const PHONE_METADATA = phoneMetadata as unknown as MetadataJson;
 
 /** Parses a phone number to E.164 with libphonenumber-js; undefined when it is not a valid number. */
-export function normalizePhone(raw: unknown, region: CountryCode = defaultPhoneRegion()): string | undefined {
+export function normalizePhone(raw: unknown, region?: CountryCode): string | undefined {
   if (typeof raw !== 'string' || raw.trim() === '') return undefined;
-  const parsed = parsePhoneNumberFromString(raw.trim(), region, PHONE_METADATA);
+  // The default region is read only for an actual number: most records carry none, and every read
+  // of process.env is a call into the runtime.
+  const parsed = parsePhoneNumberFromString(raw.trim(), region ?? defaultPhoneRegion(), PHONE_METADATA);
   return parsed?.isValid() ? parsed.number : undefined;
 }
 

@@ -13,6 +13,7 @@ import { profileTable } from '../../lib/topology.ts';
 import { startDynalite, type TestDynamo } from '../support/dynamo.ts';
 import { RecordingPublisher } from '../support/ingest.ts';
 import { canonical, email, external, phone, upsert } from './events.ts';
+import { leaveMergeInProgress, mergedPair, writeForMergedPerson } from './merges.ts';
 
 let dynamo: TestDynamo;
 beforeAll(async () => {
@@ -75,18 +76,6 @@ const ada = () =>
     ),
   );
 
-/** Two people, one (`a@x.io`) older than the other (`+14155550111`), merged by a third event naming both. */
-async function mergedPair(): Promise<{ survivorId: string; mergedId: string }> {
-  const first = await writer.apply(upsert('shopify', '2025-01-01T00:00:00.000Z', [email('a@x.io')], {}));
-  const second = await writer.apply(
-    upsert('square', '2025-01-02T00:00:00.000Z', [phone('+14155550111')], {}),
-  );
-  await writer.apply(
-    upsert('hubspot', '2025-01-03T00:00:00.000Z', [email('a@x.io'), phone('+14155550111')], {}),
-  );
-  return { survivorId: String(first.profileId), mergedId: String(second.profileId) };
-}
-
 describe('Profile API: lookups', () => {
   it('answers GET /profiles/{id} with the profile document', async () => {
     const { profileId } = await ada();
@@ -119,7 +108,7 @@ describe('Profile API: lookups', () => {
   });
 
   it('follows a merge redirect and answers with the survivor', async () => {
-    const { survivorId, mergedId } = await mergedPair();
+    const { survivorId, mergedId } = await mergedPair(writer);
     const { status, body } = await call(PROFILE_ROUTES.get, { profileId: mergedId });
     expect(status).toBe(200);
     expect(body.profileId).toBe(survivorId);
@@ -130,12 +119,8 @@ describe('Profile API: lookups', () => {
   });
 
   it('answers 503 merge_in_progress, not 404, while a redirect leads to a survivor still being created', async () => {
-    const { survivorId, mergedId } = await mergedPair();
-    // The state a writer leaves for a moment (or until the event's redelivery, if it crashed) when the
-    // survivor it chose was dropped by its creator: the redirect stands and the merged profile's
-    // pointers still lead to it, but the survivor does not exist yet.
-    await store.repointPointer(identityKey(phone('+14155550111')), survivorId, mergedId);
-    expect(await store.deleteProfile(survivorId)).toBe(true);
+    const { survivorId, mergedId } = await mergedPair(writer);
+    await leaveMergeInProgress(store, { survivorId, mergedId });
     const response = await handleProfileRequest(request(PROFILE_ROUTES.get, { profileId: mergedId }), {
       reader,
     });
@@ -150,11 +135,8 @@ describe('Profile API: lookups', () => {
     // An id that leads nowhere without a redirect is still unknown.
     expect((await call(PROFILE_ROUTES.get, { profileId: survivorId })).status).toBe(404);
 
-    // The next write for the person walks the redirect, creates the survivor again and completes the
-    // merge: the answer is the survivor again.
-    await writer.apply(
-      upsert('square', '2025-01-04T00:00:00.000Z', [phone('+14155550111')], { firstName: 'A' }),
-    );
+    // The next write for the person completes the merge: the answer is the survivor again.
+    await writeForMergedPerson(writer);
     const after = await call(PROFILE_ROUTES.get, { profileId: mergedId });
     expect(after.status).toBe(200);
     expect(after.body.profileId).toBe(survivorId);
@@ -277,7 +259,7 @@ describe('Profile API: erasure', () => {
   });
 
   it('finishes an erasure cut short (after some deletes) when the request is retried, leaving no redirect behind', async () => {
-    const { survivorId, mergedId } = await mergedPair();
+    const { survivorId, mergedId } = await mergedPair(writer);
     const deleteProfile = store.deleteProfile.bind(store);
     store.deleteProfile = async (id, options) => {
       if (id === mergedId) throw new Error('Task timed out after 10.00 seconds');

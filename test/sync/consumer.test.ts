@@ -7,12 +7,12 @@
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hubspotOutbound } from '../../connectors/hubspot/outbound.ts';
-import { identityKey } from '../../core/identity/identity.ts';
 import { ProfileStore } from '../../core/profile/store.ts';
 import { ProfileWriter } from '../../core/profile/writer.ts';
 import { SYNC_STATE_TABLE_ENV, syncHandler } from '../../core/sync/consumer.ts';
 import { profileTable, syncStateTable } from '../../lib/topology.ts';
-import { canonical, email, phone, upsert } from '../profile/events.ts';
+import { canonical, email, upsert } from '../profile/events.ts';
+import { leaveMergeInProgress, mergedPair, writeForMergedPerson } from '../profile/merges.ts';
 import { startDynalite, type TestDynamo } from '../support/dynamo.ts';
 import { RecordingPublisher } from '../support/ingest.ts';
 
@@ -79,21 +79,10 @@ describe('Sync consumer: a merge in progress', () => {
       new RecordingPublisher(),
       () => new Date(Date.UTC(2025, 0, 1, 0, 0, tick++)),
     );
-    // Two people merged by a third event naming both; the older one survives.
-    const first = await writer.apply(upsert('shopify', '2025-01-01T00:00:00.000Z', [email('a@x.io')], {}));
-    const second = await writer.apply(
-      upsert('square', '2025-01-02T00:00:00.000Z', [phone('+14155550111')], {}),
-    );
-    await writer.apply(
-      upsert('hubspot', '2025-01-03T00:00:00.000Z', [email('a@x.io'), phone('+14155550111')], {}),
-    );
-    const survivorId = String(first.profileId);
-    const mergedId = String(second.profileId);
+    // Two people merged into the older one, the merge then caught in progress (the survivor missing).
+    const { survivorId, mergedId } = await mergedPair(writer);
     const other = await writer.apply(upsert('shopify', '2025-01-03T00:00:00.000Z', [email('b@x.io')], {}));
-    // The state a writer leaves for a moment when the survivor it chose is still being created: the
-    // redirect stands, the merged profile's pointers lead to the survivor, and the survivor is missing.
-    await store.repointPointer(identityKey(phone('+14155550111')), survivorId, mergedId);
-    expect(await store.deleteProfile(survivorId)).toBe(true);
+    await leaveMergeInProgress(store, { survivorId, mergedId });
 
     // A change to the merged profile, published before the merge, reaches HubSpot's queue now, in a
     // batch with a change to someone else.
@@ -128,9 +117,7 @@ describe('Sync consumer: a merge in progress', () => {
     expect(await handler(batch, context)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-merging' }] });
 
     // The next write for the person creates the survivor again and completes the merge.
-    await writer.apply(
-      upsert('square', '2025-01-04T00:00:00.000Z', [phone('+14155550111')], { firstName: 'A' }),
-    );
+    await writeForMergedPerson(writer);
     expect(await handler(batch, context)).toEqual({ batchItemFailures: [] });
   });
 });

@@ -111,9 +111,7 @@ export function isRequiredLibrary(part: string): boolean {
 }
 
 /** Bytes of a bundle that the required libraries contribute. */
-export function requiredLibraryBytes(row: {
-  readonly inputs: ReadonlyArray<readonly [string, number]>;
-}): number {
+export function requiredLibraryBytes(row: Pick<BundleRow, 'inputs'>): number {
   return row.inputs.reduce((sum, [part, bytes]) => sum + (isRequiredLibrary(part) ? bytes : 0), 0);
 }
 

@@ -19,7 +19,7 @@ import { runDynamoUnits, type UnitsRow } from './dynamo-units.ts';
 import { type InboundRow, leastOfSteps, runInbound } from './inbound.ts';
 import { type LoadReport, runLoad } from './load.ts';
 import { runScale, type ScaleRow } from './scale.ts';
-import { formatBytes, formatMs, table } from './support/stats.ts';
+import { formatBytes, formatMs, span, table } from './support/stats.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -98,13 +98,19 @@ if (bundles.length > 0) {
   summary.push([
     'Bundle size (minified)',
     '≤ 150 KB',
-    `ingest ${formatBytes(Math.min(...ingest.map((r) => r.bytes)))}–${formatBytes(Math.max(...ingest.map((r) => r.bytes)))}; all ≤ ${formatBytes(largest)}; in ingest, the libraries the issues name alone: ${formatBytes(Math.min(...ingest.map(requiredLibraryBytes)))}–${formatBytes(Math.max(...ingest.map(requiredLibraryBytes)))}`,
+    `ingest ${span(
+      ingest.map((r) => r.bytes),
+      formatBytes,
+    )}; all ≤ ${formatBytes(largest)}; in ingest, the libraries the issues name alone: ${span(ingest.map(requiredLibraryBytes), formatBytes)}`,
     verdict(largest <= 150 * 1024),
   ]);
   summary.push([
     'Cold start, init (median of fresh processes)',
     '≤ 45 ms',
-    `ingest ${formatMs(Math.min(...ingest.map((r) => r.initMs)))}–${formatMs(Math.max(...ingest.map((r) => r.initMs)))}; all ≤ ${formatMs(slowest)}; naive reference ${formatMs(reference?.initMs ?? Number.NaN)}`,
+    `ingest ${span(
+      ingest.map((r) => r.initMs),
+      formatMs,
+    )}; all ≤ ${formatMs(slowest)}; naive reference ${formatMs(reference?.initMs ?? Number.NaN)}`,
     verdict(slowest <= 45),
   ]);
 }

@@ -59,6 +59,11 @@ export function formatMs(ms: number): string {
   return `${(ms * 1000).toFixed(0)} µs`;
 }
 
+/** `min–max` of `values`, each written by `format`. */
+export function span(values: readonly number[], format: (value: number) => string): string {
+  return `${format(Math.min(...values))}–${format(Math.max(...values))}`;
+}
+
 export function formatBytes(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(2)} MB` : `${(bytes / 1024).toFixed(1)} KB`;
 }

@@ -1,5 +1,5 @@
 /**
- * The local EventBridge matcher against AWS's own answers: the shared conformance cases (LocalStack's
+ * The local EventBridge matcher against AWS's own answers: the conformance cases in test/conformance/eventbridge-patterns/ (LocalStack's
  * templates, each checked against the real TestEventPattern API). The expected outcome is in the file
  * name: no suffix = matches, `_NEG` = does not match, `_EXC` = AWS rejects the pattern.
  */
@@ -13,7 +13,7 @@ import {
   validateEventPattern,
 } from '../local/eventbridge/pattern.ts';
 
-const CASES_DIR = new URL('../../shared/conformance/eventbridge-patterns/', import.meta.url);
+const CASES_DIR = new URL('./conformance/eventbridge-patterns/', import.meta.url);
 
 /** The README's count: one file per case, the split pair counted as the files they are. */
 const EXPECTED_CASE_FILES = 157;

@@ -14,7 +14,7 @@
  *   flattened: the field matches if any element does. Objects under arrays are matched array-consistently:
  *   two fields of one pattern object must come from the same array element.
  *
- * The conformance cases in `shared/conformance/eventbridge-patterns/` (checked by AWS's TestEventPattern)
+ * The conformance cases in `test/conformance/eventbridge-patterns/` (checked by AWS's TestEventPattern)
  * pin the behaviour down; the error texts are Event Ruler's, which AWS returns verbatim after
  * "Event pattern is not valid. Reason: ".
  */

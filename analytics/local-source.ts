@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { eventTypes } from '../core/events/catalog.ts';
-import { profileTable } from '../lib/topology.ts';
+import { profileTable } from '../core/tables.ts';
 import type { BusEvent, TableItem } from './flatten.ts';
 
 export interface ArchivedBusEvent {

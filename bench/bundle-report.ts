@@ -50,7 +50,7 @@ Reference: a trivial EventBridge publisher bundled naively with the SDK, ${forma
   DynamoDB item operations for the delivery ledger, GetSecretValue once per container). The SDK
   clients for them (\`@smithy/*\`, \`@aws-sdk/*\`, the credential provider chain with its SSO/STS
   clients) were about 390 KB of the 700 KB each ingest bundle weighed, and most of its init time.
-  \`core/ingest/aws.ts\` speaks the same AWS JSON protocol with SigV4 from node:crypto (checked against
+  \`core/aws/json-client.ts\` speaks the same AWS JSON protocol with SigV4 from node:crypto (checked against
   \`@smithy/signature-v4\`), SDK-style endpoint/credential resolution and standard-mode retries; the
   ledger keeps Powertools idempotency with a persistence layer on that client
   (\`core/ingest/idempotency-store.ts\`, records identical to \`DynamoDBPersistenceLayer\`'s). The SDK's

@@ -10,13 +10,13 @@
  * delivery and a redelivery.
  */
 import { DynamoDocumentClient } from '../core/aws/dynamodb.ts';
+import { type AwsHttpTransport, AwsJsonClient, DYNAMODB, httpTransport } from '../core/aws/json-client.ts';
 import type { Envelope } from '../core/events/envelope.ts';
-import { type AwsHttpTransport, AwsJsonClient, DYNAMODB, httpTransport } from '../core/ingest/aws.ts';
 import { JsonProtocolPersistenceLayer } from '../core/ingest/idempotency-store.ts';
 import { PowertoolsDeliveryLedger } from '../core/ingest/ledger.ts';
 import { ProfileStore } from '../core/profile/store.ts';
 import { ProfileWriter } from '../core/profile/writer.ts';
-import { idempotencyTable, profileTable } from '../lib/topology.ts';
+import { idempotencyTable, profileTable } from '../core/tables.ts';
 import { canonical, email, external, phone } from '../test/profile/events.ts';
 import { startDynalite } from '../test/support/dynamo.ts';
 import { RecordingPublisher } from '../test/support/ingest.ts';

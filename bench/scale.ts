@@ -20,7 +20,7 @@ import dynalite from 'dynalite';
 import { DynamoDocumentClient } from '../core/aws/dynamodb.ts';
 import { ProfileStore } from '../core/profile/store.ts';
 import { ProfileWriter } from '../core/profile/writer.ts';
-import { profileTable } from '../lib/topology.ts';
+import { profileTable } from '../core/tables.ts';
 import { percentile } from './support/stats.ts';
 
 const require = createRequire(import.meta.url);

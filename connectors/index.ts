@@ -1,7 +1,7 @@
 /**
  * The connector registry: adding a connector is one folder under `connectors/` and one line here.
  */
-import type { ConnectorDefinition } from './contract.ts';
+import type { ConnectorDefinition } from '../core/connector.ts';
 import hubspot from './hubspot/index.ts';
 import sendgrid from './sendgrid/index.ts';
 import shopify from './shopify/index.ts';

@@ -4,8 +4,9 @@
  * read once per container, cached, and re-read when a signature fails to verify (so rotation works
  * without a redeploy). Without an ARN the values come from the environment under the same names.
  */
+
+import { AwsJsonClient, SECRETS_MANAGER } from './aws/json-client.ts';
 import { RetryableError } from './errors.ts';
-import { AwsJsonClient, SECRETS_MANAGER } from './ingest/aws.ts';
 
 export interface SecretSource {
   /** Values for the given names; a name that is not configured is absent. */

@@ -13,7 +13,7 @@ import {
   toProfileView,
 } from '../core/profile/reader.ts';
 import { ProfileStore, type TimelineEntry } from '../core/profile/store.ts';
-import { profileTable } from '../lib/topology.ts';
+import { profileTable } from '../core/tables.ts';
 import type { PersonTruth } from './truth.ts';
 
 export interface ProfileLookup {

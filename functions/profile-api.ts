@@ -6,7 +6,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { BusPublisher } from '../core/ingest/publisher.ts';
+import { BusPublisher } from '../core/aws/publisher.ts';
 import { logger } from '../core/observability.ts';
 import { handleProfileRequest, type ProfileApiDependencies } from '../core/profile/api.ts';
 import { ProfileReader } from '../core/profile/reader.ts';

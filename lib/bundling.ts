@@ -49,7 +49,7 @@ export function lambdaBundling(target: string): BundlingOptions {
     mainFields: ['module', 'main'],
     banner: REQUIRE_SHIM,
     // Ship the SDK versions pinned in package-lock.json, not whatever the runtime carries today
-    // (consumers use SDK clients; the ingest path needs none, see core/ingest/aws.ts).
+    // (consumers use SDK clients; the ingest path needs none, see core/aws/json-client.ts).
     bundleAwsSDK: true,
   };
 }

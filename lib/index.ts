@@ -1,4 +1,6 @@
 /** Omnihub as a library: the hub construct, its stack, and the topology both are built from. */
+
+export type { TableDefinition } from '../core/tables.ts';
 export { Analytics, type AnalyticsProps } from './analytics.ts';
 export {
   type CustomDomain,
@@ -9,13 +11,12 @@ export {
   TopologyError,
   type WebhookThrottle,
 } from './integration-hub.ts';
-export { HubMonitoring, type HubMonitoringProps } from './monitoring.ts';
+export { HubMonitoring, type HubMonitoringProps, type MonitoredHub } from './monitoring.ts';
 export { OmnihubStack, type OmnihubStackProps } from './stack.ts';
 export type {
   ApiFunctionDefinition,
   ConsumerDefinition,
   IngestRoute,
-  TableDefinition,
   Topology,
   TopologySelection,
 } from './topology.ts';

@@ -23,12 +23,12 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE_PREFIX } from '../core/events/envelope.ts';
+import { type AttributeType, profileTable, type TableDefinition } from '../core/tables.ts';
 import { Analytics, type AnalyticsProps } from './analytics.ts';
 import { omnihubFunction, REPO_ROOT } from './bundling.ts';
 import { HubMonitoring } from './monitoring.ts';
 import {
   type ApiFunctionDefinition,
-  type AttributeType,
   type ConsumerDefinition,
   DEFAULTS,
   topology as defaultTopology,
@@ -36,10 +36,8 @@ import {
   type FunctionAccess,
   type FunctionDefinition,
   type IngestRoute,
-  profileTable,
   retentionOf,
   selectTopology,
-  type TableDefinition,
   type Topology,
   visibilityTimeoutOf,
 } from './topology.ts';

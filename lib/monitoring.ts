@@ -1,5 +1,5 @@
 /**
- * Alarms and one dashboard for an {@link IntegrationHub}: what an on-call engineer needs to see that
+ * Alarms and one dashboard for an integration hub (`IntegrationHub` builds one for itself): what an on-call engineer needs to see that
  * webhooks are accepted, events reach their consumers and nothing piles up in a dead-letter queue.
  *
  * Alarms (each notifies the alarm topic, in alarm and back to OK):
@@ -9,17 +9,35 @@
  * - every function: `Throttles` and `Errors`.
  */
 import { Duration, Fn, Stack } from 'aws-cdk-lib';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { IntegrationHub } from './integration-hub.ts';
 import { pascalCase } from './naming.ts';
+import type { Topology } from './topology.ts';
+
+/** The parts of a hub that are watched: what `IntegrationHub` exposes, by the same names. */
+export interface MonitoredHub {
+  readonly key: kms.IKey;
+  readonly bus: events.IEventBus;
+  readonly busDeadLetterQueue: sqs.IQueue;
+  readonly api: apigwv2.IHttpApi;
+  readonly topology: Topology;
+  readonly functions: Readonly<Record<string, lambda.IFunction>>;
+  readonly queues: Readonly<Record<string, sqs.IQueue>>;
+  readonly deadLetterQueues: Readonly<Record<string, sqs.IQueue>>;
+  readonly targetDeadLetterQueues: Readonly<Record<string, sqs.IQueue>>;
+  readonly rules: Readonly<Record<string, events.CfnRule>>;
+}
 
 export interface HubMonitoringProps {
-  readonly hub: IntegrationHub;
+  readonly hub: MonitoredHub;
   /**
    * Where alarms notify (e.g. a topic your paging tool subscribes to).
    * @default a new topic encrypted with the hub key
@@ -247,7 +265,7 @@ export class HubMonitoring extends Construct {
     );
   }
 
-  private createTopic(hub: IntegrationHub): sns.Topic {
+  private createTopic(hub: MonitoredHub): sns.Topic {
     const topic = new sns.Topic(this, 'AlarmTopic', {
       displayName: 'Omnihub alarms',
       masterKey: hub.key,

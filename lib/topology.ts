@@ -4,9 +4,11 @@
  * The CDK construct (`lib/integration-hub.ts`) builds AWS resources from it; the local hub
  * (`local/`) wires its emulators from it. There is no second list of routes, rules or queues.
  */
-import type { ConnectorDefinition } from '../connectors/contract.ts';
+
 import { connectors } from '../connectors/index.ts';
+import type { ConnectorDefinition } from '../core/connector.ts';
 import { loadSyncConfig, resolveDestination, SYNC_CONFIG_ENV, type SyncConfig } from '../core/sync/config.ts';
+import { idempotencyTable, profileTable, syncStateTable, type TableDefinition } from '../core/tables.ts';
 
 /** Names of the environment variables through which functions find their resources. */
 export const ENV = {
@@ -14,25 +16,6 @@ export const ENV = {
   publicUrl: 'OMNIHUB_PUBLIC_URL',
   secretArn: 'OMNIHUB_SECRET_ARN',
 } as const;
-
-export type AttributeType = 'S' | 'N';
-
-export interface TableDefinition {
-  /** Logical id; also the table name in the local hub. */
-  readonly id: string;
-  /** Env var that carries the table name to the functions granted access. */
-  readonly envVar: string;
-  readonly description: string;
-  readonly partitionKey: { readonly name: string; readonly type: AttributeType };
-  readonly sortKey?: { readonly name: string; readonly type: AttributeType };
-  /** Attribute holding an epoch-seconds expiry (DynamoDB TTL). */
-  readonly ttlAttribute?: string;
-  readonly globalSecondaryIndexes?: ReadonlyArray<{
-    readonly indexName: string;
-    readonly partitionKey: { readonly name: string; readonly type: AttributeType };
-    readonly sortKey?: { readonly name: string; readonly type: AttributeType };
-  }>;
-}
 
 export type TableAccess = 'read' | 'readwrite';
 
@@ -119,33 +102,6 @@ export interface Topology {
   readonly consumers: readonly ConsumerDefinition[];
   readonly api: readonly ApiFunctionDefinition[];
 }
-
-export const idempotencyTable: TableDefinition = {
-  id: 'idempotency',
-  envVar: 'OMNIHUB_IDEMPOTENCY_TABLE',
-  description: 'Powertools idempotency records: one per vendor delivery (and per element of a batch).',
-  partitionKey: { name: 'id', type: 'S' },
-  ttlAttribute: 'expiration',
-};
-
-export const profileTable: TableDefinition = {
-  id: 'profiles',
-  envVar: 'OMNIHUB_PROFILE_TABLE',
-  description:
-    'Unified profiles, identity pointers, timelines (single-table design, see docs/data-model.md).',
-  partitionKey: { name: 'pk', type: 'S' },
-  sortKey: { name: 'sk', type: 'S' },
-  ttlAttribute: 'expiresAt',
-};
-
-export const syncStateTable: TableDefinition = {
-  id: 'sync-state',
-  envVar: 'OMNIHUB_SYNC_STATE_TABLE',
-  description:
-    'What each sync destination last received per profile (record hash, its id for the person): idempotent deliveries.',
-  partitionKey: { name: 'pk', type: 'S' },
-  ttlAttribute: 'expiresAt',
-};
 
 /**
  * The sync consumer of a connector with an outbound part (`sync-<connector>`): one queue per

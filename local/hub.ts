@@ -4,7 +4,7 @@
  * and the queues run on its main thread; the handlers in the Lambda runtime thread
  * (`lambda/local-function.ts`) and dynalite in a thread of its own (`dynamodb/dynalite-thread.ts`).
  *
- * Handlers run unchanged: they build their AWS clients (the JSON-protocol clients of `core/ingest/aws.ts`
+ * Handlers run unchanged: they build their AWS clients (the JSON-protocol clients of `core/aws/json-client.ts`
  * and `core/aws/`, which resolve endpoints as @aws-sdk v3 does), which reach the hub through the
  * standard service-specific endpoint variables (`AWS_ENDPOINT_URL_EVENTBRIDGE`, `AWS_ENDPOINT_URL_SQS`,
  * `AWS_ENDPOINT_URL_DYNAMODB`), set by the hub unless the user set them.

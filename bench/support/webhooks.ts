@@ -4,7 +4,7 @@
  * new delivery every time), signed as the vendor signs them (`scripts/support/vendor-webhooks.ts`).
  */
 import { readFileSync } from 'node:fs';
-import type { WebhookRequest } from '../../connectors/contract.ts';
+import type { WebhookRequest } from '../../core/connector.ts';
 import {
   type SignedWebhook,
   signWebhook,

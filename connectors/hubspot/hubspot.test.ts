@@ -2,10 +2,10 @@ import { createHmac } from 'node:crypto';
 import { Signature } from '@hubspot/api-client';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { WebhookRequest } from '../../core/connector.ts';
 import { SignatureError } from '../../core/errors.ts';
 import { quoteUnsafeIntegers } from '../../core/ingest/body.ts';
 import { pipelineHarness } from '../../test/support/ingest.ts';
-import type { WebhookRequest } from '../contract.ts';
 import {
   consentOfProperty,
   parseHubSpotBatch,

@@ -5,12 +5,12 @@
  * `subscriptionId:eventId`, as HubSpot advises) with its `subscriptionType` as the topic.
  */
 
+import type { CanonicalEventDraft, Delivery, WebhookRequest } from '../../core/connector.ts';
+import { draft, topic } from '../../core/connector.ts';
 import { ValidationError } from '../../core/errors.ts';
 import type { Address, EventData, Traits } from '../../core/events/catalog.ts';
 import { identitiesOf, normalizeEmail, normalizePhone } from '../../core/identity/identity.ts';
 import { parseJsonKeepingLargeIntegers } from '../../core/ingest/body.ts';
-import type { CanonicalEventDraft, Delivery, WebhookRequest } from '../contract.ts';
-import { draft, topic } from '../contract.ts';
 import { ContactEvent, ContactMerge, ContactPropertyChange, EventEnvelope } from './schema.ts';
 
 /** The external-id system of HubSpot contacts: one portal per hub (multi-portal is out of scope). */

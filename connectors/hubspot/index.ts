@@ -6,7 +6,7 @@
  * import hubspot from './hubspot/index.ts';
  * export const connectors = { hubspot };
  */
-import { defineConnector } from '../contract.ts';
+import { defineConnector } from '../../core/connector.ts';
 import { parseHubSpotBatch, SYSTEM, topics } from './inbound.ts';
 import { hubspotOutbound } from './outbound.ts';
 import { verifyHubSpotSignature } from './verify.ts';

@@ -12,9 +12,9 @@
  * signs whatever URL it is given; the percent-decoding HubSpot's docs ask for (v3 only) is ours to do.
  */
 import { createHash } from 'node:crypto';
+import type { SecretValues, WebhookRequest } from '../../core/connector.ts';
 import { SignatureError } from '../../core/errors.ts';
 import { hmac, safeEqual } from '../../core/ingest/verify.ts';
-import type { SecretValues, WebhookRequest } from '../contract.ts';
 
 /** The secret this connector declares: the HubSpot app's client secret. */
 export type HubSpotSecret = 'HUBSPOT_CLIENT_SECRET';

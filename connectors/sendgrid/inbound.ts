@@ -3,10 +3,6 @@
  * delivery (dedupe key `sg_event_id`, topic `event`).
  */
 import type * as z from 'zod/mini';
-import { ValidationError } from '../../core/errors.ts';
-import type { EventData } from '../../core/events/catalog.ts';
-import { identitiesOf } from '../../core/identity/identity.ts';
-import { parseJson } from '../../core/ingest/body.ts';
 import {
   type CanonicalEventDraft,
   type Delivery,
@@ -14,7 +10,11 @@ import {
   type TopicDefinition,
   topic,
   type WebhookRequest,
-} from '../contract.ts';
+} from '../../core/connector.ts';
+import { ValidationError } from '../../core/errors.ts';
+import type { EventData } from '../../core/events/catalog.ts';
+import { identitiesOf } from '../../core/identity/identity.ts';
+import { parseJson } from '../../core/ingest/body.ts';
 import {
   BatchElement,
   BounceEvent,

@@ -2,7 +2,7 @@
  * SendGrid (email): the signed Event Webhook. Delivery and engagement events become `message.*`
  * events; unsubscribes, group (un)subscribes and spam reports become `consent.changed`.
  */
-import { defineConnector } from '../contract.ts';
+import { defineConnector } from '../../core/connector.ts';
 import { parseEvents, topics } from './inbound.ts';
 import { sendgridOutbound } from './outbound.ts';
 import { verifySendGridSignature } from './verify.ts';

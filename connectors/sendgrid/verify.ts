@@ -8,9 +8,9 @@
  * no `safeEqual` here: `crypto.verify` decides.
  */
 import { createPublicKey, verify as ecdsaVerify, type KeyObject } from 'node:crypto';
+import type { WebhookRequest } from '../../core/connector.ts';
 import { RetryableError, SignatureError } from '../../core/errors.ts';
 import { requireHeader } from '../../core/ingest/verify.ts';
-import type { WebhookRequest } from '../contract.ts';
 
 /** Header carrying the base64 DER ECDSA signature (lower-cased, as the pipeline stores headers). */
 export const SIGNATURE_HEADER = 'x-twilio-email-event-webhook-signature';

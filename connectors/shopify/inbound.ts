@@ -3,6 +3,14 @@
  * and the topic -> translator map to canonical events.
  */
 
+import type {
+  CanonicalEventDraft,
+  Delivery,
+  TopicDefinition,
+  TranslateContext,
+  WebhookRequest,
+} from '../../core/connector.ts';
+import { draft, topic } from '../../core/connector.ts';
 import { ValidationError } from '../../core/errors.ts';
 import type { EventData } from '../../core/events/catalog.ts';
 import {
@@ -14,14 +22,6 @@ import {
 } from '../../core/identity/identity.ts';
 import { parseJsonKeepingLargeIntegers } from '../../core/ingest/body.ts';
 import { type Money, money } from '../../core/money.ts';
-import type {
-  CanonicalEventDraft,
-  Delivery,
-  TopicDefinition,
-  TranslateContext,
-  WebhookRequest,
-} from '../contract.ts';
-import { draft, topic } from '../contract.ts';
 import {
   Checkout,
   Customer,

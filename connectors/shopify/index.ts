@@ -2,7 +2,7 @@
  * Shopify: customers, orders, refunds, checkouts and marketing consent from a store's webhooks.
  * See README.md for registering the webhooks and what each topic becomes.
  */
-import { defineConnector } from '../contract.ts';
+import { defineConnector } from '../../core/connector.ts';
 import { parseShopifyWebhook, SYSTEM, shopifyTopics } from './inbound.ts';
 import { shopifyOutbound } from './outbound.ts';
 import { SECRET_NAME, verifyShopifyWebhook } from './verify.ts';

@@ -9,10 +9,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { ApiVersion, LogSeverity, shopifyApi } from '@shopify/shopify-api';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { TranslateContext, WebhookRequest } from '../../core/connector.ts';
 import { SignatureError, ValidationError } from '../../core/errors.ts';
 import { parseJsonKeepingLargeIntegers, quoteUnsafeIntegers } from '../../core/ingest/body.ts';
 import { comparable, pipelineHarness, type WebhookFixture } from '../../test/support/ingest.ts';
-import type { TranslateContext, WebhookRequest } from '../contract.ts';
 import {
   consentStatusOf,
   mapFields,

@@ -5,9 +5,9 @@
  * here; replays and retries are absorbed by the per-delivery dedupe (see `inbound.ts`).
  */
 
+import type { SecretValues, WebhookRequest } from '../../core/connector.ts';
 import { SignatureError } from '../../core/errors.ts';
 import { hmac, safeEqual } from '../../core/ingest/verify.ts';
-import type { SecretValues, WebhookRequest } from '../contract.ts';
 
 /** The secret's name: env var locally, key of the connector's Secrets Manager secret in AWS. */
 export const SECRET_NAME = 'SHOPIFY_WEBHOOK_SECRET';

@@ -3,12 +3,18 @@
  * Square event types to canonical events.
  */
 import type * as z from 'zod/mini';
+import {
+  type CanonicalEventDraft,
+  type Delivery,
+  draft,
+  topic,
+  type WebhookRequest,
+} from '../../core/connector.ts';
 import { ValidationError } from '../../core/errors.ts';
 import type { Address, ConsentStatus, Traits } from '../../core/events/catalog.ts';
 import { identitiesOf, normalizeEmail, normalizePhone } from '../../core/identity/identity.ts';
 import { parseJson } from '../../core/ingest/body.ts';
 import { Currency, type Money } from '../../core/money.ts';
-import { type CanonicalEventDraft, type Delivery, draft, topic, type WebhookRequest } from '../contract.ts';
 import {
   CustomerDeletedEvent,
   CustomerEvent,

@@ -2,7 +2,7 @@
  * Square (POS): customers, completed payments and refunds, and loyalty balances, from Square's
  * webhook subscriptions. See README.md for registration, topics and limits.
  */
-import { defineConnector } from '../contract.ts';
+import { defineConnector } from '../../core/connector.ts';
 import { parseSquareEvent, SQUARE, squareTopics } from './inbound.ts';
 import { squareOutbound } from './outbound.ts';
 import { SIGNATURE_KEY, verifySquareRequest } from './verify.ts';

@@ -8,11 +8,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { WebhooksHelper } from 'square';
 import { describe, expect, it } from 'vitest';
+import type { WebhookRequest } from '../../core/connector.ts';
 import { ClientError, ConnectorNotConfiguredError, ValidationError } from '../../core/errors.ts';
 import { Envelope } from '../../core/events/envelope.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../../core/ingest/pipeline.ts';
 import { pipelineHarness, type WebhookFixture } from '../../test/support/ingest.ts';
-import type { WebhookRequest } from '../contract.ts';
 import {
   deliveryIdOf,
   emailConsentOf,

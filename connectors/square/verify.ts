@@ -9,9 +9,9 @@
  * `OMNIHUB_PUBLIC_URL` exactly as it was typed into the Developer Console.
  */
 
+import type { SecretValues, WebhookRequest } from '../../core/connector.ts';
 import { ConnectorNotConfiguredError, SignatureError } from '../../core/errors.ts';
 import { hmac, requireHeader, safeEqual } from '../../core/ingest/verify.ts';
-import type { SecretValues, WebhookRequest } from '../contract.ts';
 
 /** The header carrying the HMAC-SHA256 signature. */
 export const SIGNATURE_HEADER = 'x-square-hmacsha256-signature';

@@ -4,10 +4,6 @@
  * incoming message carries `SmsStatus=received` and a `Body`.
  */
 
-import { ValidationError } from '../../core/errors.ts';
-import type { EventType } from '../../core/events/catalog.ts';
-import { identitiesOf, normalizePhone } from '../../core/identity/identity.ts';
-import { parseForm, parseJson } from '../../core/ingest/body.ts';
 import {
   type CanonicalEventDraft,
   type Delivery,
@@ -17,7 +13,11 @@ import {
   type TranslateContext,
   topic,
   type WebhookRequest,
-} from '../contract.ts';
+} from '../../core/connector.ts';
+import { ValidationError } from '../../core/errors.ts';
+import type { EventType } from '../../core/events/catalog.ts';
+import { identitiesOf, normalizePhone } from '../../core/identity/identity.ts';
+import { parseForm, parseJson } from '../../core/ingest/body.ts';
 import { IncomingMessage, StatusCallback } from './schema.ts';
 
 /** Topic of an incoming message webhook (the "A message comes in" URL). */

@@ -2,7 +2,7 @@
  * Twilio Programmable Messaging: incoming SMS (messages and STOP/START keywords) and outbound message
  * status callbacks. See README.md for registration and the topic table.
  */
-import { defineConnector } from '../contract.ts';
+import { defineConnector } from '../../core/connector.ts';
 import { acknowledgeWithEmptyTwiml, parseTwilioRequest, topics } from './inbound.ts';
 import { verifyTwilioRequest } from './verify.ts';
 

@@ -6,10 +6,10 @@ import { parse as parseQueryString } from 'node:querystring';
 import fc from 'fast-check';
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
+import type { TranslateContext, WebhookRequest } from '../../core/connector.ts';
 import { SignatureError, ValidationError } from '../../core/errors.ts';
 import { parseForm } from '../../core/ingest/body.ts';
 import { fixtureRequest, loadFixtureCases, pipelineHarness } from '../../test/support/ingest.ts';
-import type { TranslateContext, WebhookRequest } from '../contract.ts';
 import {
   consentChangeOf,
   EMPTY_TWIML,

@@ -15,10 +15,10 @@
  */
 import { createHash } from 'node:crypto';
 import { parse as parseQueryString, stringify as stringifyQueryString } from 'node:querystring';
+import type { SecretValues, WebhookRequest } from '../../core/connector.ts';
 import { SignatureError } from '../../core/errors.ts';
 import { parseForm } from '../../core/ingest/body.ts';
 import { hmac, requireHeader, safeEqual } from '../../core/ingest/verify.ts';
-import type { SecretValues, WebhookRequest } from '../contract.ts';
 
 /** The header Twilio puts its signature in. */
 export const SIGNATURE_HEADER = 'X-Twilio-Signature';

@@ -7,7 +7,7 @@ import {
   type AwsHttpTransport,
   AwsJsonClient,
   type AwsJsonService,
-} from '../ingest/aws.ts';
+} from './json-client.ts';
 
 export interface AwsClientOptions {
   /** @default an {@link AwsJsonClient} of the client's service, built from the other options */

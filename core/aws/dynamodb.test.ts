@@ -10,10 +10,10 @@ import { ConditionalCheckFailedException, GetItemCommand } from '@aws-sdk/client
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { profileTable } from '../../lib/topology.ts';
 import { startDynalite, type TestDynamo } from '../../test/support/dynamo.ts';
-import { type AwsHttpTransport, AwsServiceError, httpTransport, type RawResponse } from '../ingest/aws.ts';
+import { profileTable } from '../tables.ts';
 import { DynamoDocumentClient, isConditionFailed } from './dynamodb.ts';
+import { type AwsHttpTransport, AwsServiceError, httpTransport, type RawResponse } from './json-client.ts';
 
 let dynamo: TestDynamo;
 let table: string;

@@ -14,8 +14,8 @@
  * (see {@link isConditionFailed}), as the SDK's is.
  */
 import { marshall, type NativeAttributeValue, unmarshall } from '@aws-sdk/util-dynamodb';
-import { type AwsJsonClient, AwsServiceError, DYNAMODB } from '../ingest/aws.ts';
 import { type AwsClientOptions, jsonClientOf } from './client.ts';
+import { type AwsJsonClient, AwsServiceError, DYNAMODB } from './json-client.ts';
 
 /** An item or key as plain JavaScript values (the SDK document client's item type). */
 export type DocumentItem = Record<string, NativeAttributeValue>;

@@ -7,7 +7,7 @@ import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalHub } from '../../local/hub.ts';
 import { hubClientConfig, startPausedTestHub } from '../../test/local/support/environment.ts';
-import { type AwsHttpTransport, httpTransport } from '../ingest/aws.ts';
+import { type AwsHttpTransport, httpTransport } from './json-client.ts';
 import { SqsClient } from './sqs.ts';
 
 let hub: LocalHub;

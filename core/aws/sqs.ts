@@ -6,8 +6,8 @@
  * SQS answers with, so a message altered on the way is an error, not a silent loss.
  */
 import { createHash } from 'node:crypto';
-import { type AwsJsonClient, type AwsJsonService, AwsServiceError } from '../ingest/aws.ts';
 import { type AwsClientOptions, jsonClientOf } from './client.ts';
+import { type AwsJsonClient, type AwsJsonService, AwsServiceError } from './json-client.ts';
 
 export const SQS: AwsJsonService = {
   serviceId: 'SQS',

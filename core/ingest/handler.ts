@@ -13,13 +13,13 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { ConnectorDefinition } from '../../connectors/contract.ts';
+import { PutEventsPublisher, putEventsOverJson } from '../aws/put-events.ts';
+import type { ConnectorDefinition } from '../connector.ts';
 import { errorResponse } from '../http.ts';
 import { logger as rootLogger } from '../observability.ts';
 import { secretSourceFromEnvironment } from '../secrets.ts';
 import { PowertoolsDeliveryLedger } from './ledger.ts';
 import { createIngestPipeline, type IngestPipeline } from './pipeline.ts';
-import { PutEventsPublisher, putEventsOverJson } from './put-events.ts';
 import { toWebhookRequest } from './request.ts';
 
 function requiredEnv(name: string): string {

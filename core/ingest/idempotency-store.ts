@@ -4,7 +4,7 @@
  *
  * Items, keys, conditions and attribute names are exactly those of Powertools'
  * `DynamoDBPersistenceLayer` (2.35.0), so records written by either are read by the other
- * (`aws.test.ts` checks this against dynalite).
+ * (`core/aws/json-client.test.ts` checks this against dynalite).
  */
 import {
   IdempotencyItemAlreadyExistsError,
@@ -13,7 +13,7 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import { BasePersistenceLayer, IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import type { IdempotencyRecordOptions } from '@aws-lambda-powertools/idempotency/types';
-import { AwsJsonClient, AwsServiceError, DYNAMODB } from './aws.ts';
+import { AwsJsonClient, AwsServiceError, DYNAMODB } from '../aws/json-client.ts';
 
 /** A DynamoDB attribute value, for the JSON-like values idempotency records hold. */
 export type AttributeValue =

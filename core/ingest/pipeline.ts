@@ -7,6 +7,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { EventPublisher } from '../aws/publisher.ts';
 import type {
   CanonicalEventDraft,
   ConnectorDefinition,
@@ -14,7 +15,7 @@ import type {
   HttpResponse,
   SecretValues,
   WebhookRequest,
-} from '../../connectors/contract.ts';
+} from '../connector.ts';
 import {
   ClientError,
   ConnectorNotConfiguredError,
@@ -27,7 +28,6 @@ import type { Envelope } from '../events/envelope.ts';
 import { deterministicEventId } from '../events/event-id.ts';
 import type { SecretSource } from '../secrets.ts';
 import type { DeliveryLedger } from './ledger.ts';
-import type { EventPublisher } from './publisher.ts';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 

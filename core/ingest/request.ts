@@ -2,7 +2,7 @@
  * Turns an API Gateway HTTP API (payload 2.0) event into the {@link WebhookRequest} connectors see.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { WebhookRequest } from '../../connectors/contract.ts';
+import type { WebhookRequest } from '../connector.ts';
 
 /**
  * The base URL vendors post to. `OMNIHUB_PUBLIC_URL` when set (behind a custom domain or proxy the

@@ -18,12 +18,12 @@
  *   so nothing the merged profile held is lost.
  */
 import { createHash } from 'node:crypto';
+import type { EventPublisher } from '../aws/publisher.ts';
 import { RetryableError } from '../errors.ts';
 import { deterministicEventId, type Envelope } from '../events/envelope.ts';
 import { dataSchemaUri } from '../events/versions.ts';
 import type { Identity } from '../identity/identity.ts';
 import { identitiesFromKeys, identityKey } from '../identity/identity.ts';
-import type { EventPublisher } from '../ingest/publisher.ts';
 import {
   changedPaths,
   changesStampedBy,

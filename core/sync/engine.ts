@@ -13,11 +13,11 @@
  *    remember what was delivered.
  */
 import { createHash } from 'node:crypto';
+import type { EventPublisher } from '../aws/publisher.ts';
 import { RetryableError } from '../errors.ts';
 import { deterministicEventId, type Envelope } from '../events/envelope.ts';
 import { dataSchemaUri } from '../events/versions.ts';
 import { identitiesFromKeys } from '../identity/identity.ts';
-import type { EventPublisher } from '../ingest/publisher.ts';
 import { canonicalJson } from '../profile/model.ts';
 import { toProfileView } from '../profile/reader.ts';
 import type { ProfileItem } from '../profile/store.ts';

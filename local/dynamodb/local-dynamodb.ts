@@ -19,7 +19,7 @@ import {
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { TableDefinition } from '../../lib/topology.ts';
+import type { TableDefinition } from '../../core/tables.ts';
 import { keepIdleConnectionsOpen } from '../keep-alive.ts';
 import { describeError, type HubLogger } from '../log.ts';
 import { memoizeDynaliteExpressionParsers } from './expression-cache.ts';

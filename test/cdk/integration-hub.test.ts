@@ -7,8 +7,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import { profileTable } from '../../core/tables.ts';
 import { IntegrationHub, TopologyError } from '../../lib/integration-hub.ts';
-import { DEFAULTS, profileTable, type Topology, visibilityTimeoutOf } from '../../lib/topology.ts';
+import { DEFAULTS, type Topology, visibilityTimeoutOf } from '../../lib/topology.ts';
 import {
   acknowledgedFindings,
   acme,

@@ -9,15 +9,10 @@ import { App, CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
-import { defineConnector } from '../../connectors/contract.ts';
+import { defineConnector } from '../../core/connector.ts';
+import { profileTable } from '../../core/tables.ts';
 import { IntegrationHub, type IntegrationHubProps } from '../../lib/integration-hub.ts';
-import {
-  type ConsumerDefinition,
-  ingestRoute,
-  profileTable,
-  type Topology,
-  topology,
-} from '../../lib/topology.ts';
+import { type ConsumerDefinition, ingestRoute, type Topology, topology } from '../../lib/topology.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Repo-relative path of the stand-in handler (tests never bundle, but the entry must exist). */

@@ -3,7 +3,7 @@
  * vendor's real format (raw body, real signature headers) and the canonical events it must become.
  */
 import { describe, expect, it } from 'vitest';
-import type { ConnectorDefinition } from '../../connectors/contract.ts';
+import type { ConnectorDefinition } from '../../core/connector.ts';
 import { comparable, fixtureRequest, loadFixtureCases, pipelineHarness } from '../support/ingest.ts';
 
 const cases = loadFixtureCases();

@@ -3,9 +3,9 @@
  * chunking and its retries, against a canned EventBridge answering as the service does.
  */
 import { describe, expect, it } from 'vitest';
+import { AwsJsonClient, EVENTBRIDGE } from '../../core/aws/json-client.ts';
+import { BusPublisher, chunkEntries, entrySize, toEntry } from '../../core/aws/publisher.ts';
 import type { Envelope } from '../../core/events/envelope.ts';
-import { AwsJsonClient, EVENTBRIDGE } from '../../core/ingest/aws.ts';
-import { BusPublisher, chunkEntries, entrySize, toEntry } from '../../core/ingest/publisher.ts';
 
 interface PutEventsCall {
   readonly headers: Record<string, string>;

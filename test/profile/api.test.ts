@@ -9,7 +9,7 @@ import { decodeCursor, encodeCursor, handleProfileRequest, PROFILE_ROUTES } from
 import { MergeInProgressError, ProfileReader } from '../../core/profile/reader.ts';
 import { ProfileStore } from '../../core/profile/store.ts';
 import { ProfileWriter } from '../../core/profile/writer.ts';
-import { profileTable } from '../../lib/topology.ts';
+import { profileTable } from '../../core/tables.ts';
 import { startDynalite, type TestDynamo } from '../support/dynamo.ts';
 import { RecordingPublisher } from '../support/ingest.ts';
 import { canonical, email, external, phone, upsert } from './events.ts';

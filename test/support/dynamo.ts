@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { DynamoDocumentClient } from '../../core/aws/dynamodb.ts';
-import type { TableDefinition } from '../../lib/topology.ts';
+import type { TableDefinition } from '../../core/tables.ts';
 
 export interface TestDynamo {
   readonly endpoint: string;

@@ -5,12 +5,12 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { ConnectorDefinition, HttpResponse, WebhookRequest } from '../../connectors/contract.ts';
+import type { EventPublisher, PublishResult } from '../../core/aws/publisher.ts';
+import type { ConnectorDefinition, HttpResponse, WebhookRequest } from '../../core/connector.ts';
 import type { Envelope } from '../../core/events/envelope.ts';
 import { errorResponse } from '../../core/http.ts';
 import { InMemoryDeliveryLedger } from '../../core/ingest/ledger.ts';
 import { createIngestPipeline } from '../../core/ingest/pipeline.ts';
-import type { EventPublisher, PublishResult } from '../../core/ingest/publisher.ts';
 import { EnvironmentSecretSource } from '../../core/secrets.ts';
 
 export class RecordingPublisher implements EventPublisher {

@@ -10,7 +10,7 @@ import { hubspotOutbound } from '../../connectors/hubspot/outbound.ts';
 import { ProfileStore } from '../../core/profile/store.ts';
 import { ProfileWriter } from '../../core/profile/writer.ts';
 import { SYNC_STATE_TABLE_ENV, syncHandler } from '../../core/sync/consumer.ts';
-import { profileTable, syncStateTable } from '../../lib/topology.ts';
+import { profileTable, syncStateTable } from '../../core/tables.ts';
 import { canonical, email, upsert } from '../profile/events.ts';
 import { leaveMergeInProgress, mergedPair, writeForMergedPerson } from '../profile/merges.ts';
 import { startDynalite, type TestDynamo } from '../support/dynamo.ts';

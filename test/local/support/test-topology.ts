@@ -3,14 +3,9 @@
  * looking event, a throwing route, an echo route, and two recording consumers (one whose rule matches
  * `order.placed`, one that never matches it).
  */
-import { defineConnector } from '../../../connectors/contract.ts';
-import {
-  type IngestRoute,
-  idempotencyTable,
-  ingestRoute,
-  profileTable,
-  type Topology,
-} from '../../../lib/topology.ts';
+import { defineConnector } from '../../../core/connector.ts';
+import { idempotencyTable, profileTable } from '../../../core/tables.ts';
+import { type IngestRoute, ingestRoute, type Topology } from '../../../lib/topology.ts';
 
 /** The env var the recorder consumer appends to (`<dir>/<function name>.jsonl`). */
 export const RECORDER_DIR_ENV = 'OMNIHUB_TEST_RECORDER_DIR';

@@ -13,8 +13,10 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { idempotencyTable } from '../../lib/topology.ts';
 import { startDynalite, type TestDynamo } from '../../test/support/dynamo.ts';
+import { JsonProtocolPersistenceLayer } from '../ingest/idempotency-store.ts';
+import { PowertoolsDeliveryLedger } from '../ingest/ledger.ts';
+import { idempotencyTable } from '../tables.ts';
 import {
   AwsJsonClient,
   AwsServiceError,
@@ -23,9 +25,7 @@ import {
   endpointOf,
   SECRETS_MANAGER,
   signRequest,
-} from './aws.ts';
-import { JsonProtocolPersistenceLayer } from './idempotency-store.ts';
-import { PowertoolsDeliveryLedger } from './ledger.ts';
+} from './json-client.ts';
 import { PutEventsPublisher, putEventsOverJson } from './put-events.ts';
 
 const bytes = (data: string | ArrayBuffer | ArrayBufferView) =>

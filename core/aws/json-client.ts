@@ -5,7 +5,7 @@
  * Why not the AWS SDK here: an ingest Lambda makes these few calls only, and the SDK clients were
  * 60% of each ingest bundle and most of its cold start (see BENCHMARKS.md and docs/bundles.md).
  * This client speaks the same wire protocol the SDK does (`POST /`, `X-Amz-Target`, SigV4 signed
- * with node:crypto, checked against `@smithy/signature-v4` in `aws.test.ts`), finds its endpoint,
+ * with node:crypto, checked against `@smithy/signature-v4` in `json-client.test.ts`), finds its endpoint,
  * region and credentials the way the SDK does (`AWS_ENDPOINT_URL_<SERVICE>`, `AWS_REGION`,
  * `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`, else the SDK's provider chain loaded
  * on demand), and retries as the SDK's standard mode does (3 attempts, exponential backoff with full

@@ -3,7 +3,7 @@
  * events, the sync's link events): {@link PutEventsPublisher} over {@link putEventsOverJson}, with no
  * AWS SDK in the bundle, as the ingest handlers publish. Chunking, retries and results: `put-events.ts`.
  */
-import { AwsJsonClient, EVENTBRIDGE } from './aws.ts';
+import { AwsJsonClient, EVENTBRIDGE } from './json-client.ts';
 import { PutEventsPublisher, putEventsOverJson } from './put-events.ts';
 
 export {

@@ -9,7 +9,7 @@
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
 import { ClientError } from '../errors.ts';
 import type { Envelope } from '../events/envelope.ts';
-import { AwsJsonClient, EVENTBRIDGE, isRetryableAwsError } from './aws.ts';
+import { AwsJsonClient, EVENTBRIDGE, isRetryableAwsError } from './json-client.ts';
 
 export const MAX_ENTRIES_PER_CALL = 10;
 export const MAX_REQUEST_BYTES = 256 * 1024;

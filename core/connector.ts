@@ -6,9 +6,9 @@
  * `parse`), schema validation and translation (via `topics`), idempotency and publishing.
  */
 import type * as z from 'zod/mini';
-import type { EventData, EventType } from '../core/events/catalog.ts';
-import type { Identity } from '../core/identity/identity.ts';
-import type { OutboundDefinition } from '../core/sync/destination.ts';
+import type { EventData, EventType } from './events/catalog.ts';
+import type { Identity } from './identity/identity.ts';
+import type { OutboundDefinition } from './sync/destination.ts';
 
 export type ConnectorCategory = 'ecommerce' | 'crm' | 'pos' | 'email' | 'sms';
 

@@ -1,7 +1,8 @@
 /**
- * The profile API's Lambda (routes in `core/profile/api.ts`). The topology deploys this module twice:
- * `profile-api` with read-only access for the GET routes, and `profile-erasure` with write access and
- * PutEvents for `DELETE /profiles/{profileId}`, so a reader can never erase.
+ * The profile API's Lambda. The topology deploys this module twice, splitting the routes as
+ * `PROFILE_API` in `core/profile/api.ts` says which serves each: `profile-api` with read-only access
+ * for the GET routes, and `profile-erasure` with write access and PutEvents for
+ * `DELETE /profiles/{profileId}`, so a reader can never erase.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';

@@ -7,6 +7,7 @@
 
 import { connectors } from '../connectors/index.ts';
 import type { ConnectorDefinition } from '../core/connector.ts';
+import { PROFILE_API, type ProfileApiFunction } from '../core/profile/api.ts';
 import { loadSyncConfig, resolveDestination, SYNC_CONFIG_ENV, type SyncConfig } from '../core/sync/config.ts';
 import { idempotencyTable, profileTable, syncStateTable, type TableDefinition } from '../core/tables.ts';
 
@@ -172,6 +173,13 @@ export function visibilityTimeoutOf(consumer: ConsumerDefinition): number {
   return consumer.queue?.visibilityTimeoutSeconds ?? 6 * (consumer.timeoutSeconds ?? DEFAULTS.timeoutSeconds);
 }
 
+/** The profile API's routes (declared in core/profile/api.ts) that one of its two functions serves. */
+function profileRoutesServedBy(served: ProfileApiFunction): ApiRoute[] {
+  return Object.values(PROFILE_API)
+    .filter((route) => route.servedBy === served)
+    .map(({ method, path }) => ({ method, path }));
+}
+
 export const topology: Topology = {
   bus: { name: 'omnihub', archiveRetentionDays: 30 },
   tables: [idempotencyTable, profileTable, syncStateTable],
@@ -201,11 +209,7 @@ export const topology: Topology = {
       description: 'Profile API (read): a profile by id or identity, and its timeline.',
       entry: 'functions/profile-api.ts',
       tables: { [profileTable.id]: 'read' },
-      routes: [
-        { method: 'GET', path: '/profiles' },
-        { method: 'GET', path: '/profiles/{profileId}' },
-        { method: 'GET', path: '/profiles/{profileId}/events' },
-      ],
+      routes: profileRoutesServedBy('read'),
     },
     {
       id: 'profile-erasure',
@@ -214,7 +218,7 @@ export const topology: Topology = {
       tables: { [profileTable.id]: 'readwrite' },
       publishes: true,
       timeoutSeconds: 30,
-      routes: [{ method: 'DELETE', path: '/profiles/{profileId}' }],
+      routes: profileRoutesServedBy('erasure'),
     },
   ],
 };

@@ -18,12 +18,42 @@ import { type Identity, normalizeEmail, normalizePhone } from '../identity/ident
 import { type ProfileReader, type TimelineCursor, toProfileView } from './reader.ts';
 import type { ProfileWriter } from './writer.ts';
 
-export const PROFILE_ROUTES = {
-  find: 'GET /profiles',
-  get: 'GET /profiles/{profileId}',
-  events: 'GET /profiles/{profileId}/events',
-  erase: 'DELETE /profiles/{profileId}',
-} as const;
+/**
+ * Which of the API's two deployments serves a route: `read` has read-only access to the profiles, so
+ * a reader can never erase; `erasure` may write and publish `profile.erased`.
+ */
+export type ProfileApiFunction = 'read' | 'erasure';
+
+/** A route of the profile API, in API Gateway route-key parts (`{name}` path parameters). */
+export interface ProfileRoute {
+  readonly method: 'GET' | 'DELETE';
+  readonly path: string;
+  readonly servedBy: ProfileApiFunction;
+}
+
+/**
+ * The profile API's routes, declared once: the topology deploys them (`lib/topology.ts`, one function
+ * per {@link ProfileApiFunction}) and the handler dispatches on them.
+ *
+ * @example
+ * Object.values(PROFILE_API).filter((route) => route.servedBy === 'read'); // the GET routes
+ */
+export const PROFILE_API = {
+  find: { method: 'GET', path: '/profiles', servedBy: 'read' },
+  get: { method: 'GET', path: '/profiles/{profileId}', servedBy: 'read' },
+  events: { method: 'GET', path: '/profiles/{profileId}/events', servedBy: 'read' },
+  erase: { method: 'DELETE', path: '/profiles/{profileId}', servedBy: 'erasure' },
+} as const satisfies Readonly<Record<string, ProfileRoute>>;
+
+/** `METHOD /path`, as API Gateway puts it in `event.routeKey`. */
+export function routeKeyOf(route: { readonly method: string; readonly path: string }): string {
+  return `${route.method} ${route.path}`;
+}
+
+/** The route keys of {@link PROFILE_API} (`PROFILE_ROUTES.get` is `'GET /profiles/{profileId}'`). */
+export const PROFILE_ROUTES = Object.fromEntries(
+  Object.entries(PROFILE_API).map(([name, route]) => [name, routeKeyOf(route)]),
+) as { readonly [Name in keyof typeof PROFILE_API]: string };
 
 export const DEFAULT_EVENTS_LIMIT = 20;
 export const MAX_EVENTS_LIMIT = 100;

@@ -4,12 +4,19 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { identityKey } from '../../core/identity/identity.ts';
-import { decodeCursor, encodeCursor, handleProfileRequest, PROFILE_ROUTES } from '../../core/profile/api.ts';
+import {
+  decodeCursor,
+  encodeCursor,
+  handleProfileRequest,
+  PROFILE_API,
+  PROFILE_ROUTES,
+  routeKeyOf,
+} from '../../core/profile/api.ts';
 import { MergeInProgressError, ProfileReader } from '../../core/profile/reader.ts';
 import { ProfileStore } from '../../core/profile/store.ts';
 import { ProfileWriter } from '../../core/profile/writer.ts';
 import { profileTable } from '../../core/tables.ts';
+import { topology } from '../../lib/topology.ts';
 import { startDynalite, type TestDynamo } from '../support/dynamo.ts';
 import { RecordingPublisher } from '../support/ingest.ts';
 import { canonical, email, external, phone, upsert } from './events.ts';
@@ -281,5 +288,42 @@ describe('Profile API: erasure', () => {
     expect(status).toBe(405);
     expect(body.error).toBe('method_not_allowed');
     expect((await reader.get(profileId ?? ''))?.profileId).toBe(profileId);
+  });
+});
+
+describe('Profile API: routes declared once', () => {
+  it.each(Object.entries(PROFILE_API))('dispatches the declared route %s', async (_name, route) => {
+    const { status, body } = await call(routeKeyOf(route), { profileId: 'not-an-id' }, true);
+    expect(status).toBe(400);
+    expect(body.error).toMatch(/^invalid_/);
+  });
+
+  it('answers a route it does not declare with 404 not_found', async () => {
+    const { status, body } = await call('PUT /profiles/{profileId}', { profileId: 'not-an-id' }, true);
+    expect(status).toBe(404);
+    expect(body).toEqual({ error: 'not_found', message: 'no route PUT /profiles/{profileId}' });
+  });
+
+  it('is deployed from the declaration: the GETs on the read-only function, DELETE on the erasure one', () => {
+    const deployed = Object.fromEntries(
+      topology.api.map((api) => [api.id, { routes: api.routes.map(routeKeyOf), api }]),
+    );
+    expect(deployed['profile-api']?.routes).toEqual([
+      'GET /profiles',
+      'GET /profiles/{profileId}',
+      'GET /profiles/{profileId}/events',
+    ]);
+    expect(deployed['profile-api']?.api).toMatchObject({
+      entry: 'functions/profile-api.ts',
+      tables: { [profileTable.id]: 'read' },
+    });
+    expect(deployed['profile-api']?.api.publishes).toBeUndefined();
+    expect(deployed['profile-erasure']?.routes).toEqual(['DELETE /profiles/{profileId}']);
+    expect(deployed['profile-erasure']?.api).toMatchObject({
+      entry: 'functions/profile-api.ts',
+      tables: { [profileTable.id]: 'readwrite' },
+      publishes: true,
+    });
+    expect(Object.keys(deployed)).toEqual(['profile-api', 'profile-erasure']);
   });
 });

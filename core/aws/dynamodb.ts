@@ -14,6 +14,7 @@
  * (see {@link isConditionFailed}), as the SDK's is.
  */
 import { marshall, type NativeAttributeValue, unmarshall } from '@aws-sdk/util-dynamodb';
+import { exponentialBackoff, retry } from '../retry.ts';
 import { type AwsClientOptions, jsonClientOf } from './client.ts';
 import { type AwsJsonClient, AwsServiceError, DYNAMODB } from './json-client.ts';
 
@@ -230,27 +231,34 @@ export class DynamoDocumentClient {
     const consumed: ConsumedCapacity[] = [];
     for (let start = 0; start < Keys.length; start += MAX_BATCH_GET_KEYS) {
       let keys: unknown[] = Keys.slice(start, start + MAX_BATCH_GET_KEYS).map(toAttributes);
-      for (let attempt = 1; keys.length > 0; attempt++) {
-        if (attempt > this.#batchGetAttempts) {
-          throw new AwsServiceError(
-            'UnprocessedKeysError',
-            `BatchGetItem left ${keys.length} keys of ${TableName} unprocessed after ${this.#batchGetAttempts} calls`,
-            {},
-          );
-        }
-        if (attempt > 1) await sleep(Math.random() * this.#batchGetBaseDelayMs * 2 ** (attempt - 1));
-        const result = await this.#client.call<{
-          Responses?: Record<string, AttributeMap[]>;
-          UnprocessedKeys?: Record<string, { Keys?: unknown[] }>;
-          ConsumedCapacity?: ConsumedCapacity[];
-        }>('BatchGetItem', {
-          RequestItems: { [TableName]: { ...perTable, Keys: keys } },
-          ...(ReturnConsumedCapacity ? { ReturnConsumedCapacity } : {}),
-        });
-        for (const item of result.Responses?.[TableName] ?? []) items.push(fromAttributes(item));
-        consumed.push(...(result.ConsumedCapacity ?? []));
-        keys = result.UnprocessedKeys?.[TableName]?.Keys ?? [];
-      }
+      await retry(
+        async () => {
+          const result = await this.#client.call<{
+            Responses?: Record<string, AttributeMap[]>;
+            UnprocessedKeys?: Record<string, { Keys?: unknown[] }>;
+            ConsumedCapacity?: ConsumedCapacity[];
+          }>('BatchGetItem', {
+            RequestItems: { [TableName]: { ...perTable, Keys: keys } },
+            ...(ReturnConsumedCapacity ? { ReturnConsumedCapacity } : {}),
+          });
+          for (const item of result.Responses?.[TableName] ?? []) items.push(fromAttributes(item));
+          consumed.push(...(result.ConsumedCapacity ?? []));
+          keys = result.UnprocessedKeys?.[TableName]?.Keys ?? [];
+          if (keys.length > 0) throw new KeysUnprocessed();
+        },
+        {
+          attempts: this.#batchGetAttempts,
+          // Before call n: full jitter over batchGetBaseDelayMs × 2^(n-1).
+          backoff: exponentialBackoff({ firstMs: 2 * this.#batchGetBaseDelayMs }),
+          retryable: (error) => error instanceof KeysUnprocessed,
+          giveUp: () =>
+            new AwsServiceError(
+              'UnprocessedKeysError',
+              `BatchGetItem left ${keys.length} keys of ${TableName} unprocessed after ${this.#batchGetAttempts} calls`,
+              {},
+            ),
+        },
+      );
     }
     return { Items: items, ConsumedCapacity: consumed };
   }
@@ -279,6 +287,5 @@ function writeOutput(result: {
   };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+/** BatchGetItem answered with keys it did not process; only those are asked again. */
+class KeysUnprocessed extends Error {}

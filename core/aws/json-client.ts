@@ -15,6 +15,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { exponentialBackoff, retry } from '../retry.ts';
 
 /** What distinguishes one AWS JSON-protocol service from another. */
 export interface AwsJsonService {
@@ -94,7 +95,7 @@ const THROTTLING_CODES = new Set([
 ]);
 
 /** Whether the SDK's standard retry strategy would try this error again. */
-export function isRetryableAwsError(error: unknown): boolean {
+export function isRetryableAwsError(error: unknown): error is AwsServiceError {
   if (!(error instanceof AwsServiceError)) return false;
   const status = error.$metadata.httpStatusCode;
   return status === undefined || status >= 500 || status === 429 || THROTTLING_CODES.has(error.name);
@@ -157,16 +158,12 @@ export class AwsJsonClient {
 
   async call<T = Record<string, unknown>>(operation: string, input: unknown): Promise<T> {
     const body = JSON.stringify(input);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return (await this.#send(operation, body)) as T;
-      } catch (error) {
-        if (attempt >= this.#maxAttempts || !isRetryableAwsError(error)) throw error;
-        // Standard mode: full jitter over 100 ms × 2^attempt, capped at 20 s.
-        const delay = Math.random() * Math.min(20_000, 100 * 2 ** attempt);
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
+    return retry(async () => (await this.#send(operation, body)) as T, {
+      attempts: this.#maxAttempts,
+      // Standard mode: full jitter over 100 ms × 2^attempt (the attempt that failed), capped at 20 s.
+      backoff: exponentialBackoff({ firstMs: 200, maxMs: 20_000 }),
+      retryable: isRetryableAwsError,
+    });
   }
 
   async #send(operation: string, body: string): Promise<unknown> {

@@ -9,6 +9,7 @@
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
 import { ClientError } from '../errors.ts';
 import type { Envelope } from '../events/envelope.ts';
+import { exponentialBackoff, retry } from '../retry.ts';
 import { AwsJsonClient, EVENTBRIDGE, isRetryableAwsError } from './json-client.ts';
 
 export const MAX_ENTRIES_PER_CALL = 10;
@@ -124,9 +125,8 @@ export class PutEventsPublisher implements EventPublisher {
     const entries = envelopes.map((envelope) => toEntry(envelope, this.#busName));
     const published = new Set<number>();
     let pending = entries.map((_, index) => index);
-    for (let attempt = 1; attempt <= this.#attempts && pending.length > 0; attempt++) {
-      if (attempt > 1) await sleep(Math.random() * this.#baseDelayMs * 2 ** (attempt - 1));
-      const retry: number[] = [];
+    const attempt = async () => {
+      const refused: number[] = [];
       const calls = chunkEntries(pending.map((index) => entries[index] as PutEventsRequestEntry)).map(
         async (chunk) => {
           const indexes = chunk.map((position) => pending[position] as number);
@@ -137,20 +137,33 @@ export class PutEventsPublisher implements EventPublisher {
             indexes.forEach((index, position) => {
               const outcome = result.Entries?.[position];
               if (outcome?.EventId && !outcome.ErrorCode) published.add(index);
-              else retry.push(index);
+              else refused.push(index);
             });
           } catch (error) {
             if (!isRetryableSdkError(error)) throw error;
-            retry.push(...indexes);
+            refused.push(...indexes);
           }
         },
       );
       await Promise.all(calls);
-      pending = retry;
-    }
+      pending = refused;
+      if (pending.length > 0) throw new EntriesRefused();
+    };
+    await retry(attempt, {
+      attempts: this.#attempts,
+      // Before attempt n: full jitter over baseDelayMs × 2^(n-1).
+      backoff: exponentialBackoff({ firstMs: 2 * this.#baseDelayMs }),
+      retryable: (error) => error instanceof EntriesRefused,
+    }).catch((error: unknown) => {
+      // Out of attempts: the entries still pending are reported as failed, not thrown.
+      if (!(error instanceof EntriesRefused)) throw error;
+    });
     return { published, failed: new Set(pending) };
   }
 }
+
+/** Some entries of an attempt were refused or not sent; only those are sent again. */
+class EntriesRefused extends Error {}
 
 function isRetryableSdkError(error: unknown): boolean {
   if (isRetryableAwsError(error)) return true;
@@ -159,8 +172,4 @@ function isRetryableSdkError(error: unknown): boolean {
   const status = meta?.httpStatusCode;
   // Throttling, 5xx and network errors (no status) are worth another try; a 4xx validation error is not.
   return status === undefined || status >= 500 || status === 429 || error.name === 'ThrottlingException';
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

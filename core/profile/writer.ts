@@ -24,6 +24,7 @@ import { deterministicEventId, type Envelope } from '../events/envelope.ts';
 import { dataSchemaUri } from '../events/versions.ts';
 import type { Identity } from '../identity/identity.ts';
 import { identitiesFromKeys, identityKey } from '../identity/identity.ts';
+import { retry } from '../retry.ts';
 import {
   changedPaths,
   changesStampedBy,
@@ -93,22 +94,26 @@ export class ProfileWriter {
     const lookup = [...identities, ...orderPointers(event)];
     if (lookup.length === 0) return { changed: false, merged: [] };
 
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      try {
-        if (attempt === 0) {
+    return retry(
+      async (attempt) => {
+        if (attempt === 1) {
           const known = await this.#applyToKnownPerson(event, identities, lookup);
           if (known) return known;
         }
-        return await this.#applyOnce(event, identities, lookup);
-      } catch (error) {
-        if (!(error instanceof Restart || error instanceof VersionConflictError)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
-      }
-    }
-    throw new RetryableError(
-      `profile for event ${event.id} is under heavy contention; retry`,
-      503,
-      'profile_contention',
+        return this.#applyOnce(event, identities, lookup);
+      },
+      {
+        attempts: MAX_ATTEMPTS,
+        // A few ms, growing linearly: concurrent writers of one person drift apart without delaying a batch.
+        backoff: (failures) => 5 * failures,
+        retryable: (error) => error instanceof Restart || error instanceof VersionConflictError,
+        giveUp: () =>
+          new RetryableError(
+            `profile for event ${event.id} is under heavy contention; retry`,
+            503,
+            'profile_contention',
+          ),
+      },
     );
   }
 
@@ -282,13 +287,12 @@ export class ProfileWriter {
    * leads nowhere (erased, or dropped after losing a race).
    */
   async resolve(profileId: string): Promise<ProfileItem | undefined> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.#resolveOnce(profileId);
-      } catch (error) {
-        if (!(error instanceof Restart) || attempt >= MAX_ATTEMPTS) throw error;
-      }
-    }
+    return retry(() => this.#resolveOnce(profileId), {
+      // The first read and up to MAX_ATTEMPTS restarts, at once: each reads the chain afresh.
+      attempts: MAX_ATTEMPTS + 1,
+      backoff: () => 0,
+      retryable: (error) => error instanceof Restart,
+    });
   }
 
   async #resolveOnce(profileId: string): Promise<ProfileItem | undefined> {

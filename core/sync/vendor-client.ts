@@ -11,6 +11,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PermanentError, RetryableError } from '../errors.ts';
+import { exponentialBackoff, retry } from '../retry.ts';
 import type { TokenBucket } from './rate-limit.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -133,6 +134,27 @@ export interface HttpVendorClientOptions {
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** An attempt worth repeating: why it failed, and the least wait the vendor asked for. */
+class FailedAttempt extends Error {
+  constructor(
+    readonly why: string,
+    /** A 429 or a vendor's throttling answer (counted apart in the metrics). */
+    readonly throttled: boolean,
+    readonly waitAtLeastMs: number | undefined,
+    override readonly cause?: unknown,
+  ) {
+    super(why);
+  }
+}
+
+/** A wait too long to spend in-process: the message goes back to the queue for that long. */
+function deferral(destination: string, why: string, ms: number): DeferredDeliveryError {
+  return new DeferredDeliveryError(
+    `${destination}: ${why}; retry in ${Math.ceil(ms / 1000)} s`,
+    Math.max(1, Math.ceil(ms / 1000)),
+  );
+}
+
 export class HttpVendorClient implements VendorClient {
   readonly outbox = false;
   readonly #options: HttpVendorClientOptions;
@@ -150,72 +172,70 @@ export class HttpVendorClient implements VendorClient {
   }
 
   async request(request: VendorRequest): Promise<VendorResponse> {
-    const { delivery, limiter, destination } = this.#options;
-    for (let attempt = 1; ; attempt++) {
-      await this.#wait(limiter.delayFor(1), 'rate limit');
-      limiter.take(1);
-      let waitMs: number;
-      let why: string;
-      let cause: unknown;
-      let throttled = false;
-      try {
-        const response = await this.#send(request);
-        if (response.status >= 200 && response.status < 300) {
-          const verdict = this.#options.classify?.(response);
-          if (verdict === undefined) return response;
-          if (!(verdict instanceof ThrottledError)) throw verdict;
-          throttled = true;
-          waitMs = Math.max(verdict.retryAfterMs, this.#backoff(attempt));
-          why = verdict.message;
-        } else if (RETRYABLE_STATUS.has(response.status)) {
-          const told = retryAfterMs(response.headers, this.#now());
-          throttled = response.status === 429;
-          if (throttled && told !== undefined) limiter.pauseFor(told);
-          waitMs = Math.max(told ?? 0, this.#backoff(attempt));
-          why = `HTTP ${response.status}`;
-        } else {
-          throw new PermanentDeliveryError(response.status, vendorErrorReason(response.body));
-        }
-      } catch (error) {
-        if (error instanceof PermanentError) throw error;
-        if (error instanceof RetryableError && !(error instanceof ThrottledError)) throw error;
-        // Network errors and timeouts: the request may or may not have arrived; deliveries are
-        // idempotent upserts (or carry an idempotency key), so sending again is safe.
-        waitMs = this.#backoff(attempt);
-        why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        cause = error;
+    const { delivery, destination } = this.#options;
+    return retry(() => this.#attempt(request), {
+      attempts: delivery.maxAttempts,
+      backoff: exponentialBackoff({ firstMs: delivery.baseDelayMs, maxMs: delivery.maxDelayMs }),
+      retryable: (error) => error instanceof FailedAttempt,
+      serverDelayMs: (failed) => failed.waitAtLeastMs,
+      maxWaitMs: () => this.#budget(),
+      onFailure: ({ error }) => this.#options.onRetry?.({ throttled: error.throttled }),
+      giveUp: ({ error, attempt, delayMs }, reason) =>
+        reason === 'attempts'
+          ? new DeferredDeliveryError(
+              `${destination}: ${error.why} after ${attempt} attempts`,
+              Math.max(1, Math.ceil(delayMs / 1000)),
+              { cause: error.cause },
+            )
+          : deferral(destination, error.why, delayMs),
+      sleep: this.#sleep,
+      random: this.#random,
+    });
+  }
+
+  /** One request, after the rate limiter: the response, or what went wrong and whether to try again. */
+  async #attempt(request: VendorRequest): Promise<VendorResponse> {
+    const { limiter } = this.#options;
+    await this.#wait(limiter.delayFor(1), 'rate limit');
+    limiter.take(1);
+    try {
+      const response = await this.#send(request);
+      if (response.status >= 200 && response.status < 300) {
+        const verdict = this.#options.classify?.(response);
+        if (verdict === undefined) return response;
+        if (!(verdict instanceof ThrottledError)) throw verdict;
+        throw new FailedAttempt(verdict.message, true, verdict.retryAfterMs);
       }
-      this.#options.onRetry?.({ throttled });
-      if (attempt >= delivery.maxAttempts) {
-        throw new DeferredDeliveryError(
-          `${destination}: ${why} after ${attempt} attempts`,
-          Math.max(1, Math.ceil(waitMs / 1000)),
-          { cause },
-        );
+      if (RETRYABLE_STATUS.has(response.status)) {
+        const told = retryAfterMs(response.headers, this.#now());
+        const throttled = response.status === 429;
+        if (throttled && told !== undefined) limiter.pauseFor(told);
+        throw new FailedAttempt(`HTTP ${response.status}`, throttled, told);
       }
-      await this.#wait(waitMs, why);
+      throw new PermanentDeliveryError(response.status, vendorErrorReason(response.body));
+    } catch (error) {
+      if (error instanceof FailedAttempt || error instanceof PermanentError) throw error;
+      if (error instanceof RetryableError && !(error instanceof ThrottledError)) throw error;
+      // Network errors and timeouts: the request may or may not have arrived; deliveries are
+      // idempotent upserts (or carry an idempotency key), so sending again is safe.
+      const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      throw new FailedAttempt(why, false, undefined, error);
     }
   }
 
   /** Sleeps `ms`, or defers to the queue when that is longer than the budget allows. */
   async #wait(ms: number, why: string): Promise<void> {
     if (ms <= 0) return;
-    const budget = Math.min(
-      this.#options.delivery.maxInProcessWaitMs,
-      (this.#options.remainingMs?.() ?? Infinity) - 1000,
-    );
-    if (ms > budget) {
-      throw new DeferredDeliveryError(
-        `${this.#options.destination}: ${why}; retry in ${Math.ceil(ms / 1000)} s`,
-        Math.max(1, Math.ceil(ms / 1000)),
-      );
-    }
+    if (ms > this.#budget()) throw deferral(this.#options.destination, why, ms);
     await this.#sleep(ms);
   }
 
-  #backoff(attempt: number): number {
-    const { baseDelayMs, maxDelayMs } = this.#options.delivery;
-    return Math.floor(this.#random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
+  /** The longest wait spent in-process: the configured one, within the time left in the invocation. */
+  #budget(): number {
+    return Math.min(
+      this.#options.delivery.maxInProcessWaitMs,
+      (this.#options.remainingMs?.() ?? Infinity) - 1000,
+    );
   }
 
   async #send(request: VendorRequest): Promise<VendorResponse> {

@@ -21,7 +21,8 @@ import { type AwsJsonClient, AwsServiceError, DYNAMODB } from './json-client.ts'
 /** An item or key as plain JavaScript values (the SDK document client's item type). */
 export type DocumentItem = Record<string, NativeAttributeValue>;
 
-type AttributeMap = Record<string, unknown>;
+/** An item or key as DynamoDB attribute values (`{ S: ... }`, `{ N: ... }`, ...), as the wire carries it. */
+export type AttributeMap = Record<string, unknown>;
 
 /** `TOTAL` / `INDEXES` make DynamoDB report `ConsumedCapacity` in the answer. */
 export type ReturnConsumedCapacity = 'INDEXES' | 'TOTAL' | 'NONE';
@@ -264,12 +265,19 @@ export class DynamoDocumentClient {
   }
 }
 
-/** Plain values -> attribute values, as the SDK document client with `removeUndefinedValues`. */
-function toAttributes(item: Readonly<DocumentItem>): AttributeMap {
+/**
+ * Plain values -> attribute values, as the SDK document client with `removeUndefinedValues`: the
+ * hub's one marshaller (the idempotency store writes its raw JSON-protocol items with it too).
+ *
+ * @example
+ * toAttributes({ id: 'k', expiration: 1700000000 }); // { id: { S: 'k' }, expiration: { N: '1700000000' } }
+ */
+export function toAttributes(item: Readonly<DocumentItem>): AttributeMap {
   return marshall(item, { removeUndefinedValues: true }) as AttributeMap;
 }
 
-function fromAttributes(attributes: AttributeMap): DocumentItem {
+/** Attribute values -> plain values (numbers as numbers), as the SDK document client reads them. */
+export function fromAttributes(attributes: AttributeMap): DocumentItem {
   return unmarshall(attributes as Parameters<typeof unmarshall>[0]);
 }
 

@@ -316,6 +316,43 @@ describe('JsonProtocolPersistenceLayer against dynalite', () => {
     }
   });
 
+  it('marshals nested response data as Powertools does', async () => {
+    const response = {
+      published: 2,
+      events: ['e1', { id: 'e2', ratio: 0.25 }],
+      origin: { connector: 'shopify', retried: false, note: null },
+    };
+    for (const [key, layer] of [
+      ['ours', ours()],
+      ['theirs', theirs()],
+    ] as const) {
+      await layer.saveInProgress({ key }, 5_000);
+      await layer.saveSuccess({ key }, response);
+    }
+    const [mine, powertools] = await Promise.all([rawItem(hashed('ours')), rawItem(hashed('theirs'))]);
+    expect(mine?.data).toEqual(powertools?.data);
+    expect(mine?.data?.M?.origin?.M).toEqual({
+      connector: { S: 'shopify' },
+      retried: { BOOL: false },
+      note: { NULL: true },
+    });
+    for (const layer of [ours(), theirs()]) {
+      for (const key of ['ours', 'theirs']) {
+        expect((await layer.getRecord({ key })).getResponse()).toEqual(response);
+      }
+    }
+  });
+
+  it('leaves undefined fields of response data out (Powertools refuses them)', async () => {
+    const layer = ours();
+    await layer.saveInProgress({ key: 'sparse' }, 5_000);
+    await layer.saveSuccess({ key: 'sparse' }, { published: 1, skipped: undefined, list: [1, undefined] });
+    expect((await rawItem(hashed('sparse')))?.data).toEqual({
+      M: { published: { N: '1' }, list: { L: [{ N: '1' }] } },
+    });
+    expect((await theirs().getRecord({ key: 'sparse' })).getResponse()).toEqual({ published: 1, list: [1] });
+  });
+
   it('refuses a second reservation of the same key with IdempotencyItemAlreadyExistsError', async () => {
     await ours().saveInProgress({ key: 'x' }, 5_000);
     const error = await ours()

@@ -4,7 +4,9 @@
  *
  * Items, keys, conditions and attribute names are exactly those of Powertools'
  * `DynamoDBPersistenceLayer` (2.35.0), so records written by either are read by the other
- * (`core/aws/json-client.test.ts` checks this against dynalite).
+ * (`core/aws/json-client.test.ts` checks this against dynalite). Values are marshalled as the
+ * document client marshals them (`toAttributes` in `core/aws/dynamodb.ts`, `@aws-sdk/util-dynamodb`,
+ * about 5 KB of the bundle and nothing else of the SDK).
  */
 import {
   IdempotencyItemAlreadyExistsError,
@@ -13,45 +15,8 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import { BasePersistenceLayer, IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import type { IdempotencyRecordOptions } from '@aws-lambda-powertools/idempotency/types';
+import { type AttributeMap, fromAttributes, toAttributes } from '../aws/dynamodb.ts';
 import { AwsJsonClient, AwsServiceError, DYNAMODB } from '../aws/json-client.ts';
-
-/** A DynamoDB attribute value, for the JSON-like values idempotency records hold. */
-export type AttributeValue =
-  | { S: string }
-  | { N: string }
-  | { BOOL: boolean }
-  | { NULL: true }
-  | { L: AttributeValue[] }
-  | { M: Record<string, AttributeValue> };
-
-/** JSON-like value -> DynamoDB attribute value (undefined fields are left out, as `removeUndefinedValues`). */
-export function toAttribute(value: unknown): AttributeValue {
-  if (value === null) return { NULL: true };
-  if (typeof value === 'string') return { S: value };
-  if (typeof value === 'number') return { N: String(value) };
-  if (typeof value === 'boolean') return { BOOL: value };
-  if (Array.isArray(value)) return { L: value.map(toAttribute) };
-  if (typeof value === 'object') {
-    const map: Record<string, AttributeValue> = {};
-    for (const [key, field] of Object.entries(value)) if (field !== undefined) map[key] = toAttribute(field);
-    return { M: map };
-  }
-  throw new TypeError(`cannot store a ${typeof value} in an idempotency record`);
-}
-
-/** DynamoDB attribute value -> JSON-like value. */
-export function fromAttribute(attribute: unknown): unknown {
-  const value = attribute as Partial<Record<string, unknown>>;
-  if (typeof value.S === 'string') return value.S;
-  if (typeof value.N === 'string') return Number(value.N);
-  if (typeof value.BOOL === 'boolean') return value.BOOL;
-  if (value.NULL === true) return null;
-  if (Array.isArray(value.L)) return value.L.map(fromAttribute);
-  if (value.M && typeof value.M === 'object') {
-    return Object.fromEntries(Object.entries(value.M).map(([key, field]) => [key, fromAttribute(field)]));
-  }
-  return undefined;
-}
 
 const KEY = 'id';
 const STATUS = 'status';
@@ -86,7 +51,7 @@ export class JsonProtocolPersistenceLayer extends BasePersistenceLayer {
   }
 
   protected async _getRecord(idempotencyKey: string): Promise<IdempotencyRecord> {
-    const result = await this.#client.call<{ Item?: Record<string, unknown> }>('GetItem', {
+    const result = await this.#client.call<{ Item?: AttributeMap }>('GetItem', {
       TableName: this.#table,
       Key: keyOf(idempotencyKey),
       ConsistentRead: true,
@@ -97,17 +62,13 @@ export class JsonProtocolPersistenceLayer extends BasePersistenceLayer {
   }
 
   protected async _putRecord(record: IdempotencyRecord): Promise<void> {
-    const item: Record<string, AttributeValue> = {
-      ...keyOf(record.idempotencyKey),
-      [EXPIRY]: toAttribute(record.expiryTimestamp),
-      [STATUS]: toAttribute(record.getStatus()),
-    };
-    if (record.inProgressExpiryTimestamp !== undefined) {
-      item[IN_PROGRESS_EXPIRY] = { N: String(record.inProgressExpiryTimestamp) };
-    }
-    if (this.isPayloadValidationEnabled() && record.payloadHash !== undefined) {
-      item[VALIDATION] = { S: record.payloadHash };
-    }
+    const item = toAttributes({
+      [KEY]: record.idempotencyKey,
+      [EXPIRY]: record.expiryTimestamp,
+      [STATUS]: record.getStatus(),
+      [IN_PROGRESS_EXPIRY]: record.inProgressExpiryTimestamp,
+      [VALIDATION]: this.isPayloadValidationEnabled() ? record.payloadHash : undefined,
+    });
     const now = Date.now();
     try {
       await this.#client.call('PutItem', {
@@ -119,11 +80,11 @@ export class JsonProtocolPersistenceLayer extends BasePersistenceLayer {
           '#in_progress_expiry': IN_PROGRESS_EXPIRY,
           '#status': STATUS,
         },
-        ExpressionAttributeValues: {
-          ':now': toAttribute(now / 1000),
-          ':now_in_millis': toAttribute(now),
-          ':inprogress': toAttribute(IdempotencyRecordStatus.INPROGRESS),
-        },
+        ExpressionAttributeValues: toAttributes({
+          ':now': now / 1000,
+          ':now_in_millis': now,
+          ':inprogress': IdempotencyRecordStatus.INPROGRESS,
+        }),
         // New key, expired record, or an in-progress record whose invocation ran out of time.
         ConditionExpression:
           'attribute_not_exists(#id) OR #expiry < :now OR (#status = :inprogress AND attribute_exists(#in_progress_expiry) AND #in_progress_expiry < :now_in_millis)',
@@ -131,7 +92,7 @@ export class JsonProtocolPersistenceLayer extends BasePersistenceLayer {
       });
     } catch (error) {
       if (error instanceof AwsServiceError && error.name === 'ConditionalCheckFailedException') {
-        const existing = error.details.Item as Record<string, unknown> | undefined;
+        const existing = error.details.Item as AttributeMap | undefined;
         throw new IdempotencyItemAlreadyExistsError(
           `Failed to put record for already existing idempotency key: ${record.idempotencyKey}`,
           existing ? recordOf(existing) : undefined,
@@ -144,44 +105,44 @@ export class JsonProtocolPersistenceLayer extends BasePersistenceLayer {
   protected async _updateRecord(record: IdempotencyRecord): Promise<void> {
     const fields = ['#expiry = :expiry', '#status = :status'];
     const names: Record<string, string> = { '#expiry': EXPIRY, '#status': STATUS };
-    const values: Record<string, AttributeValue> = {
-      ':expiry': toAttribute(record.expiryTimestamp),
-      ':status': toAttribute(record.getStatus()),
+    const values: Record<string, unknown> = {
+      ':expiry': record.expiryTimestamp,
+      ':status': record.getStatus(),
     };
     if (record.responseData !== undefined) {
       fields.push('#response_data = :response_data');
       names['#response_data'] = DATA;
-      values[':response_data'] = toAttribute(record.responseData);
+      values[':response_data'] = record.responseData;
     }
     if (this.isPayloadValidationEnabled()) {
       fields.push('#validation_key = :validation_key');
       names['#validation_key'] = VALIDATION;
-      values[':validation_key'] = toAttribute(record.payloadHash ?? null);
+      values[':validation_key'] = record.payloadHash ?? null;
     }
     await this.#client.call('UpdateItem', {
       TableName: this.#table,
       Key: keyOf(record.idempotencyKey),
       UpdateExpression: `SET ${fields.join(', ')}`,
       ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
+      ExpressionAttributeValues: toAttributes(values),
     });
   }
 }
 
-function keyOf(idempotencyKey: string): Record<string, AttributeValue> {
-  return { [KEY]: { S: idempotencyKey } };
+function keyOf(idempotencyKey: string): AttributeMap {
+  return toAttributes({ [KEY]: idempotencyKey });
 }
 
-function recordOf(item: Record<string, unknown>): IdempotencyRecord | undefined {
-  const value = (name: string) => (item[name] === undefined ? undefined : fromAttribute(item[name]));
-  const idempotencyKey = value(KEY);
+function recordOf(attributes: AttributeMap): IdempotencyRecord | undefined {
+  const item = fromAttributes(attributes);
+  const idempotencyKey = item[KEY];
   if (typeof idempotencyKey !== 'string') return undefined;
   return new IdempotencyRecord({
     idempotencyKey,
-    status: value(STATUS) as IdempotencyRecordOptions['status'],
-    expiryTimestamp: value(EXPIRY) as number | undefined,
-    inProgressExpiryTimestamp: value(IN_PROGRESS_EXPIRY) as number | undefined,
-    responseData: value(DATA) as IdempotencyRecordOptions['responseData'],
-    payloadHash: value(VALIDATION) as string | undefined,
+    status: item[STATUS] as IdempotencyRecordOptions['status'],
+    expiryTimestamp: item[EXPIRY] as number | undefined,
+    inProgressExpiryTimestamp: item[IN_PROGRESS_EXPIRY] as number | undefined,
+    responseData: item[DATA] as IdempotencyRecordOptions['responseData'],
+    payloadHash: item[VALIDATION] as string | undefined,
   });
 }

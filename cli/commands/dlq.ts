@@ -19,16 +19,27 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { connectors } from '../../connectors/index.ts';
 import { DLQ_ATTRIBUTES } from '../../core/sync/dead-letter.ts';
 import { asUsageError, type CliCommand, type CliIo, UsageError } from '../command.ts';
 import { renderTable } from '../format.ts';
 import { defaultBaseUrl } from '../hub-client.ts';
 
+/** The sync destinations: every registered connector with an outbound part. */
+export const SYNC_DESTINATIONS: readonly string[] = Object.values(connectors)
+  .filter((connector) => connector.outbound)
+  .map((connector) => connector.id);
+
+/** `a, b or c` */
+function either(names: readonly string[]): string {
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+}
+
 const USAGE = `Usage:
   omnihub dlq list <destination> [--json] [--max <n>]
   omnihub dlq redrive <destination> [--max <n>]
 
-<destination> is hubspot, shopify, square or sendgrid (the consumer sync-<destination>), or any
+<destination> is ${either(SYNC_DESTINATIONS)} (the consumer sync-<destination>), or any
 consumer id (profile-writer).
 
 Options:
@@ -57,8 +68,9 @@ interface HealthConsumer {
   readonly deadLetterQueue: { readonly url: string };
 }
 
-function consumerIdOf(target: string): string {
-  return ['hubspot', 'shopify', 'square', 'sendgrid'].includes(target) ? `sync-${target}` : target;
+/** A destination names its sync consumer (`hubspot` -> `sync-hubspot`); anything else is a consumer id. */
+export function consumerIdOf(target: string): string {
+  return SYNC_DESTINATIONS.includes(target) ? `sync-${target}` : target;
 }
 
 async function localQueues(api: string, consumerId: string, io: CliIo): Promise<Queues> {

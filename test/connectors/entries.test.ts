@@ -4,6 +4,8 @@
  * has an outbound part). A missing or misnamed entry fails here, not at `cdk synth` or deploy.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { connectors } from '../../connectors/index.ts';
 import { SyncConfig } from '../../core/sync/config.ts';
@@ -12,6 +14,21 @@ import { ingestRoute, syncConsumer } from '../../lib/topology.ts';
 const ROOT = new URL('../../', import.meta.url);
 const all = Object.values(connectors);
 const withOutbound = all.filter((connector) => connector.outbound);
+
+/** Repository-relative paths of every module of ours an entry loads (static relative imports). */
+function modulesOf(entry: string): string[] {
+  const seen = new Set<string>();
+  const pending = [new URL(entry, ROOT)];
+  for (let url = pending.pop(); url; url = pending.pop()) {
+    const path = relative(fileURLToPath(ROOT), fileURLToPath(url));
+    if (seen.has(path)) continue;
+    seen.add(path);
+    const source = readFileSync(url, 'utf8');
+    for (const [, specifier] of source.matchAll(/^(?:import|export)\s(?:[^;']*?\sfrom\s+)?'(\.[^']+)'/gm))
+      if (specifier?.endsWith('.ts')) pending.push(new URL(specifier, url));
+  }
+  return [...seen].sort();
+}
 
 async function handlerOf(entry: string): Promise<unknown> {
   const module = (await import(new URL(entry, ROOT).href)) as { handler?: unknown };
@@ -62,4 +79,15 @@ describe('Connector entries', () => {
       .filter((entry) => existsSync(new URL(entry, ROOT)));
     expect(stray).toEqual([]);
   });
+
+  it.each(all.map((connector) => [connector.id, connector] as const))(
+    '%s: what its Lambdas load comes from the hub, never from the tests or the fake vendor API',
+    (_id, connector) => {
+      const entries = [ingestRoute(connector).entry];
+      if (connector.outbound) entries.push(syncConsumer(connector, SyncConfig.parse({})).entry);
+      const loaded = entries.flatMap(modulesOf);
+      expect(loaded).toContain(`connectors/${connector.id}/index.ts`);
+      expect(loaded.filter((path) => path.startsWith('test/') || path.endsWith('fake-api.ts'))).toEqual([]);
+    },
+  );
 });

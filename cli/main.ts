@@ -12,6 +12,9 @@ function helpText(): string {
     'Commands:',
     ...commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
     '',
+    'Every command talks to the hub at --api <url>, else OMNIHUB_API_URL, else the local hub',
+    '(http://127.0.0.1:$PORT, or :3000).',
+    '',
     'Run `omnihub <command> --help` for its options.',
   ].join('\n');
 }

@@ -23,7 +23,7 @@ import { connectors } from '../../connectors/index.ts';
 import { DLQ_ATTRIBUTES } from '../../core/sync/dead-letter.ts';
 import { asUsageError, type CliCommand, type CliIo, UsageError } from '../command.ts';
 import { renderTable } from '../format.ts';
-import { defaultBaseUrl } from '../hub-client.ts';
+import { API_HELP, API_OPTIONS, apiUrl } from '../hub-client.ts';
 
 /** The sync destinations: every registered connector with an outbound part. */
 export const SYNC_DESTINATIONS: readonly string[] = Object.values(connectors)
@@ -43,7 +43,7 @@ const USAGE = `Usage:
 consumer id (profile-writer).
 
 Options:
-  --api <url>         the local hub's base URL (default: OMNIHUB_API_URL, else http://127.0.0.1:$PORT or :3000)
+  --api <url>         ${API_HELP}
   --aws               use SQS in your AWS account (default credentials and region) instead of the local hub
   --stage <stage>     the deployed stage whose queues to use with --aws (default dev)
   --queue-url <url>   the consumer's queue, instead of finding it
@@ -267,7 +267,7 @@ export const dlqCommand: CliCommand = {
         args: [...args],
         allowPositionals: true,
         options: {
-          api: { type: 'string' },
+          ...API_OPTIONS,
           aws: { type: 'boolean', default: false },
           stage: { type: 'string', default: 'dev' },
           'queue-url': { type: 'string' },
@@ -299,7 +299,7 @@ export const dlqCommand: CliCommand = {
         }
       : parsed.values.aws
         ? await awsQueues(parsed.values.stage ?? 'dev', consumerId)
-        : await localQueues(parsed.values.api ?? defaultBaseUrl(io.env), consumerId, io);
+        : await localQueues(apiUrl(parsed.values, io), consumerId, io);
     try {
       return action === 'list'
         ? await list(queues, max, parsed.values.json ?? false, io)

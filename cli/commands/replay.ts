@@ -33,7 +33,7 @@ import { eventTypes, isEventType } from '../../core/events/catalog.ts';
 import { type ConsumerDefinition, topology } from '../../lib/topology.ts';
 import { compileEventPattern } from '../../local/eventbridge/pattern.ts';
 import { asUsageError, type CliCommand, type CliIo, UsageError } from '../command.ts';
-import { defaultBaseUrl } from '../hub-client.ts';
+import { API_HELP, API_OPTIONS, defaultBaseUrl, givenApiUrl } from '../hub-client.ts';
 
 const USAGE = `Usage:
   omnihub replay --from <time> [--to <time>] [--type <detail-type>]... [--consumer <id>]...
@@ -53,7 +53,7 @@ Options:
   --consumer <id>     only these consumers (repeatable): profile-writer, sync-hubspot, ...
   --name <name>       the replay's name (default: omnihub-<time>-<random>; letters, digits, . - _)
   --detach            start the replay and exit without waiting for it
-  --api <url>         the local hub (default: OMNIHUB_API_URL, else http://127.0.0.1:$PORT or :3000)
+  --api <url>         ${API_HELP}
   --aws               replay in your AWS account (default credentials and region)
   --stage <stage>     with --aws: the deployed stage, whose bus is omnihub-<stage> (default dev)
   --bus <name>        the event bus, instead of the default (the stack output BusName)
@@ -181,7 +181,7 @@ function defaultReplayName(now: Date): string {
   return `omnihub-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-function parseOptions(args: readonly string[], env: NodeJS.ProcessEnv, now: Date): Options {
+function parseOptions(args: readonly string[], io: CliIo, now: Date): Options {
   let parsed: ReturnType<typeof parse>;
   function parse() {
     return parseArgs({
@@ -194,7 +194,7 @@ function parseOptions(args: readonly string[], env: NodeJS.ProcessEnv, now: Date
         consumer: { type: 'string', multiple: true },
         name: { type: 'string' },
         detach: { type: 'boolean', default: false },
-        api: { type: 'string' },
+        ...API_OPTIONS,
         aws: { type: 'boolean', default: false },
         stage: { type: 'string', default: 'dev' },
         bus: { type: 'string' },
@@ -222,7 +222,8 @@ function parseOptions(args: readonly string[], env: NodeJS.ProcessEnv, now: Date
   if (!REPLAY_NAME.test(name)) {
     throw new UsageError('--name takes 1 to 64 letters, digits, dots, dashes and underscores');
   }
-  if (values.aws && values.api !== undefined) throw new UsageError('--api and --aws exclude each other');
+  const api = givenApiUrl(values, io);
+  if (values.aws && api !== undefined) throw new UsageError('--api and --aws exclude each other');
   return {
     from,
     to,
@@ -231,7 +232,7 @@ function parseOptions(args: readonly string[], env: NodeJS.ProcessEnv, now: Date
     name,
     detach: values.detach ?? false,
     aws: values.aws ?? false,
-    api: values.api ?? defaultBaseUrl(env),
+    api: api ?? defaultBaseUrl(io.env),
     stage: values.stage ?? 'dev',
     bus: values.bus,
   };
@@ -410,7 +411,7 @@ export const replayCommand: CliCommand = {
   summary: 'replay archived events to the consumers (EventBridge replay, locally or in AWS)',
   usage: USAGE,
   async run(args, io) {
-    const options = parseOptions(args, io.env, new Date());
+    const options = parseOptions(args, io, new Date());
     const client = options.aws
       ? new EventBridgeClient({})
       : new EventBridgeClient({

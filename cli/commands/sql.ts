@@ -1,5 +1,5 @@
 /**
- * `omnihub sql "SELECT ..." [--json|--csv] [--hub url] [--from dir]`: DuckDB over a fresh export of
+ * `omnihub sql "SELECT ..." [--json|--csv] [--api url] [--from dir]`: DuckDB over a fresh export of
  * the local hub, with the views analysts query in Athena too (docs/analytics.md).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,10 +10,11 @@ import { AnalyticsSession, type ExportFormat } from '../../analytics/duckdb.ts';
 import { exportLocalHub } from '../../analytics/export.ts';
 import { formatCsv, formatJson, formatTable } from '../../analytics/output.ts';
 import { asUsageError, type CliCommand, UsageError } from '../command.ts';
+import { API_HELP, API_OPTIONS } from '../hub-client.ts';
 import { localHubUrl, parseFormat, progressFor } from './export.ts';
 
 const USAGE = `Usage:
-  omnihub sql "<query>" [--json | --csv] [--hub <url>] [--from <dir>]
+  omnihub sql "<query>" [--json | --csv] [--api <url>] [--from <dir>]
 
 Exports the running local hub to a temporary folder and runs the query with DuckDB over the views
 profiles, identities, events, orders, consent, merges (and profile_orders). The same queries run on
@@ -22,7 +23,7 @@ Athena in AWS; the columns and five example queries are in docs/analytics.md.
 Options:
   --json        print an array of objects
   --csv         print CSV with a header row
-  --hub <url>   the local hub (default: OMNIHUB_API_URL when it is local, else http://127.0.0.1:$PORT or :3000)
+  --api <url>   ${API_HELP}; it must be a local hub
   --from <dir>  query an existing export (omnihub export --out <dir>) instead of a fresh one
 
 Examples:
@@ -45,7 +46,7 @@ export const sqlCommand: CliCommand = {
   usage: USAGE,
   async run(args, io) {
     let parsed: {
-      values: { json?: boolean; csv?: boolean; hub?: string; from?: string };
+      values: { json?: boolean; csv?: boolean; api?: string; hub?: string; from?: string };
       positionals: string[];
     };
     try {
@@ -54,7 +55,7 @@ export const sqlCommand: CliCommand = {
         options: {
           json: { type: 'boolean' },
           csv: { type: 'boolean' },
-          hub: { type: 'string' },
+          ...API_OPTIONS,
           from: { type: 'string' },
         },
         strict: true,
@@ -75,7 +76,7 @@ export const sqlCommand: CliCommand = {
     let temporary: string | undefined;
     if (dir) format = formatOf(dir);
     else {
-      const hubUrl = localHubUrl(values.hub, io);
+      const hubUrl = localHubUrl(values, io);
       temporary = mkdtempSync(join(tmpdir(), 'omnihub-sql-'));
       dir = temporary;
       // Scripts read stdout; the progress bar is only for a person at a terminal.

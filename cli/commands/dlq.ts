@@ -22,7 +22,7 @@ import {
 import { connectors } from '../../connectors/index.ts';
 import { DLQ_ATTRIBUTES } from '../../core/sync/dead-letter.ts';
 import { asUsageError, type CliCommand, type CliIo, UsageError } from '../command.ts';
-import { renderTable } from '../format.ts';
+import { ProgressBar, renderTable } from '../format.ts';
 import { API_HELP, API_OPTIONS, apiUrl } from '../hub-client.ts';
 
 /** The sync destinations: every registered connector with an outbound part. */
@@ -223,11 +223,7 @@ async function redrive(queues: Queues, max: number, io: CliIo): Promise<number> 
   );
   const total = Math.min(max, Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0));
   let moved = 0;
-  const progress = () => {
-    const line = `redriven ${moved}/${total}`;
-    if (io.interactive) io.err(`\r${line}`);
-    else io.err(line);
-  };
+  const progress = new ProgressBar(io);
   while (moved < max) {
     const batch = await queues.sqs.send(
       new ReceiveMessageCommand({
@@ -250,8 +246,9 @@ async function redrive(queues: Queues, max: number, io: CliIo): Promise<number> 
       );
       moved++;
     }
-    progress();
+    progress.update('redriven', { done: moved, total });
   }
+  progress.clear();
   io.out(moved === 0 ? 'Nothing to redrive.' : `Redrove ${moved} message(s) to the consumer's queue.`);
   return 0;
 }

@@ -5,8 +5,8 @@
 import { parseArgs } from 'node:util';
 import type { ExportFormat } from '../../analytics/duckdb.ts';
 import { exportLocalHub } from '../../analytics/export.ts';
-import { ProgressBar } from '../../analytics/output.ts';
 import { asUsageError, type CliCommand, type CliIo, UsageError } from '../command.ts';
+import { ProgressBar, renderTable } from '../format.ts';
 import { API_HELP, API_OPTIONS, apiUrl } from '../hub-client.ts';
 
 export const DEFAULT_EXPORT_DIR = 'omnihub-export';
@@ -52,14 +52,6 @@ export function parseFormat(value: string | undefined): ExportFormat {
   throw new UsageError(`--format must be parquet or csv, not ${JSON.stringify(value)}`);
 }
 
-/** A progress bar on stderr: redrawn in place on a terminal, one line per step otherwise. */
-export function progressFor(io: CliIo): ProgressBar {
-  return new ProgressBar(
-    io.interactive ? (text) => process.stderr.write(text) : (text) => io.err(text.replace(/\n$/, '')),
-    io.interactive,
-  );
-}
-
 export const exportCommand: CliCommand = {
   name: 'export',
   summary: 'Write the profiles, identities and events of the local hub as Parquet or CSV files',
@@ -78,20 +70,21 @@ export const exportCommand: CliCommand = {
     }
     const format = parseFormat(values.format);
     const hubUrl = localHubUrl(values, io);
-    const progress = progressFor(io);
+    const progress = new ProgressBar(io);
     const result = await exportLocalHub({
       hubUrl,
       dir: values.out ?? DEFAULT_EXPORT_DIR,
       format,
-      progress: (step, done, total) => progress.update(step, done, total),
+      progress: (step, done, total) => progress.update(step, { done, total }),
     });
     progress.done(`exported to ${result.dir}`);
     for (const warning of result.warnings) io.err(`warning: ${warning}`);
-    const width = Math.max(...result.tables.map((t) => t.table.length));
     io.out(
-      result.tables
-        .map((t) => `${t.table.padEnd(width)}  ${String(t.rows).padStart(7)} rows  ${t.file}`)
-        .join('\n'),
+      renderTable(
+        result.tables.map((t) => [t.table, `${t.rows} rows`, t.file]),
+        undefined,
+        ['left', 'right', 'left'],
+      ),
     );
     return 0;
   },

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import type { ProfileView } from '../../core/profile/reader.ts';
 import type { TimelineEntry } from '../../core/profile/store.ts';
 import { asUsageError, type CliCommand, type CliIo, UsageError } from '../command.ts';
-import { formatMoney, renderTable } from '../format.ts';
+import { formatMoney, indent, renderTable } from '../format.ts';
 import { API_HELP, API_OPTIONS, apiUrl, HubApiError, HubClient } from '../hub-client.ts';
 
 const USAGE = `Usage:
@@ -122,13 +122,6 @@ function describeEvents(entries: readonly TimelineEntry[]): string {
     entries.map((entry) => [entry.occurredAt, entry.type, entry.connector, entry.eventId]),
     ['occurred at', 'type', 'connector', 'event id'],
   );
-}
-
-function indent(text: string): string {
-  return text
-    .split('\n')
-    .map((line) => `  ${line}`)
-    .join('\n');
 }
 
 async function get(args: readonly string[], io: CliIo): Promise<number> {

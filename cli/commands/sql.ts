@@ -6,12 +6,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AnalyticsSession, type ExportFormat } from '../../analytics/duckdb.ts';
+import { AnalyticsSession, type ExportFormat, type QueryResult } from '../../analytics/duckdb.ts';
 import { exportLocalHub } from '../../analytics/export.ts';
-import { formatCsv, formatJson, formatTable } from '../../analytics/output.ts';
+import { formatCsv, formatJson } from '../../analytics/output.ts';
 import { asUsageError, type CliCommand, UsageError } from '../command.ts';
+import { ProgressBar, renderTable } from '../format.ts';
 import { API_HELP, API_OPTIONS } from '../hub-client.ts';
-import { localHubUrl, parseFormat, progressFor } from './export.ts';
+import { localHubUrl, parseFormat } from './export.ts';
 
 const USAGE = `Usage:
   omnihub sql "<query>" [--json | --csv] [--api <url>] [--from <dir>]
@@ -29,6 +30,20 @@ Options:
 Examples:
   npx omnihub sql "SELECT first_channel, count(*) AS people FROM profiles GROUP BY 1"
   npx omnihub sql "SELECT * FROM merges" --json`;
+
+/** A result as a table for people: `NULL` for nulls, numeric columns to the right, the row count below. */
+export function formatResultTable(result: QueryResult): string {
+  const numeric = result.columns.map((_name, index) =>
+    result.rows.every((row) => row[index] === null || typeof row[index] === 'number'),
+  );
+  const count = `(${result.rows.length} ${result.rows.length === 1 ? 'row' : 'rows'})`;
+  const table = renderTable(
+    result.rows.map((row) => row.map((value) => (value === null ? 'NULL' : String(value)))),
+    result.columns,
+    numeric.map((right) => (right ? 'right' : 'left')),
+  );
+  return `${table}\n${count}`;
+}
 
 function formatOf(dir: string): ExportFormat {
   let manifest: { format?: string };
@@ -80,13 +95,16 @@ export const sqlCommand: CliCommand = {
       temporary = mkdtempSync(join(tmpdir(), 'omnihub-sql-'));
       dir = temporary;
       // Scripts read stdout; the progress bar is only for a person at a terminal.
-      const progress = io.interactive ? progressFor(io) : undefined;
+      const progress = io.interactive ? new ProgressBar(io) : undefined;
       const result = await exportLocalHub({
         hubUrl,
         dir,
         format,
         ...(progress
-          ? { progress: (step: string, done: number, total?: number) => progress.update(step, done, total) }
+          ? {
+              progress: (step: string, done: number, total?: number) =>
+                progress.update(step, { done, total }),
+            }
           : {}),
       });
       progress?.clear();
@@ -96,7 +114,7 @@ export const sqlCommand: CliCommand = {
       const session = await AnalyticsSession.open(dir, format);
       try {
         const result = await session.query(query);
-        io.out(values.json ? formatJson(result) : values.csv ? formatCsv(result) : formatTable(result));
+        io.out(values.json ? formatJson(result) : values.csv ? formatCsv(result) : formatResultTable(result));
       } finally {
         session.close();
       }

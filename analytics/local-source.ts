@@ -54,7 +54,7 @@ async function getJson<T>(fetchImpl: typeof fetch, url: URL): Promise<T> {
     response = await fetchImpl(url, { headers: { accept: 'application/json' } });
   } catch (error) {
     throw new HubUnreachableError(
-      `cannot reach the local hub at ${url.origin} (${error instanceof Error ? error.message : String(error)}); is it running (npm start), or is --hub right?`,
+      `cannot reach the local hub at ${url.origin} (${error instanceof Error ? error.message : String(error)}); is it running (npm start), or is --api right?`,
     );
   }
   const body = await response.text();

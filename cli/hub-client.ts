@@ -9,6 +9,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { type CliIo, UsageError } from './command.ts';
 
 export interface HubClientOptions {
   readonly baseUrl: string;
@@ -56,6 +57,38 @@ class Sha256 {
 
 export function defaultBaseUrl(env: NodeJS.ProcessEnv): string {
   return env.OMNIHUB_API_URL ?? `http://127.0.0.1:${env.PORT || 3000}`;
+}
+
+/**
+ * The `parseArgs` options by which every command is told its hub: `--api`, and `--hub`, the name
+ * `export` and `sql` once used, still taken with a warning.
+ */
+export const API_OPTIONS = { api: { type: 'string' }, hub: { type: 'string' } } as const;
+
+/** What `--api <url>` means, in every command's usage. */
+export const API_HELP = 'the hub (default: OMNIHUB_API_URL, else http://127.0.0.1:$PORT or :3000)';
+
+/** The hub's URL as the command was told it (`--api`, deprecated `--hub`), else undefined. */
+export function givenApiUrl(
+  values: { readonly api?: string; readonly hub?: string },
+  io: CliIo,
+): string | undefined {
+  if (values.hub === undefined) return values.api;
+  if (values.api !== undefined) throw new UsageError('--hub is the old name of --api: give --api only');
+  io.err('warning: --hub is deprecated, use --api');
+  return values.hub;
+}
+
+/**
+ * The hub every command talks to: `--api <url>`, else `OMNIHUB_API_URL`, else the local hub on
+ * `http://127.0.0.1:${PORT:-3000}`.
+ *
+ * @example
+ * const { values } = parseArgs({ args, options: { ...API_OPTIONS, json: { type: 'boolean' } } });
+ * const client = new HubClient({ baseUrl: apiUrl(values, io) });
+ */
+export function apiUrl(values: { readonly api?: string; readonly hub?: string }, io: CliIo): string {
+  return givenApiUrl(values, io) ?? defaultBaseUrl(io.env);
 }
 
 function isLoopback(url: URL): boolean {

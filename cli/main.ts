@@ -3,14 +3,17 @@
  */
 import { type CliCommand, type CliIo, UsageError } from './command.ts';
 import { commands } from './commands/index.ts';
+import { indent, renderTable } from './format.ts';
 
 function helpText(): string {
-  const width = Math.max(...commands.map((command) => command.name.length));
   return [
     'Usage: omnihub <command> [options]',
     '',
     'Commands:',
-    ...commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
+    indent(renderTable(commands.map((command) => [command.name, command.summary]))),
+    '',
+    'Every command talks to the hub at --api <url>, else OMNIHUB_API_URL, else the local hub',
+    '(http://127.0.0.1:$PORT, or :3000).',
     '',
     'Run `omnihub <command> --help` for its options.',
   ].join('\n');

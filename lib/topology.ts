@@ -124,7 +124,7 @@ export function syncConsumer(connector: ConnectorDefinition, config: SyncConfig)
     id: `sync-${connector.id}`,
     destination: connector.id,
     description: `Keeps ${connector.name} in step with the unified profile (fan-out sync, docs/sync.md).`,
-    entry: `functions/sync-${connector.id}.ts`,
+    entry: `connectors/${connector.id}/sync.ts`,
     pattern: { source: ['omnihub.profiles'], $or: alternatives },
     tables: { [profileTable.id]: 'read', [syncStateTable.id]: 'readwrite' },
     publishes: true,

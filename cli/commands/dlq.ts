@@ -19,20 +19,31 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { connectors } from '../../connectors/index.ts';
 import { DLQ_ATTRIBUTES } from '../../core/sync/dead-letter.ts';
 import { asUsageError, type CliCommand, type CliIo, UsageError } from '../command.ts';
-import { renderTable } from '../format.ts';
-import { defaultBaseUrl } from '../hub-client.ts';
+import { ProgressBar, renderTable } from '../format.ts';
+import { API_HELP, API_OPTIONS, apiUrl } from '../hub-client.ts';
+
+/** The sync destinations: every registered connector with an outbound part. */
+export const SYNC_DESTINATIONS: readonly string[] = Object.values(connectors)
+  .filter((connector) => connector.outbound)
+  .map((connector) => connector.id);
+
+/** `a, b or c` */
+function either(names: readonly string[]): string {
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+}
 
 const USAGE = `Usage:
   omnihub dlq list <destination> [--json] [--max <n>]
   omnihub dlq redrive <destination> [--max <n>]
 
-<destination> is hubspot, shopify, square or sendgrid (the consumer sync-<destination>), or any
+<destination> is ${either(SYNC_DESTINATIONS)} (the consumer sync-<destination>), or any
 consumer id (profile-writer).
 
 Options:
-  --api <url>         the local hub's base URL (default: OMNIHUB_API_URL, else http://127.0.0.1:$PORT or :3000)
+  --api <url>         ${API_HELP}
   --aws               use SQS in your AWS account (default credentials and region) instead of the local hub
   --stage <stage>     the deployed stage whose queues to use with --aws (default dev)
   --queue-url <url>   the consumer's queue, instead of finding it
@@ -57,8 +68,9 @@ interface HealthConsumer {
   readonly deadLetterQueue: { readonly url: string };
 }
 
-function consumerIdOf(target: string): string {
-  return ['hubspot', 'shopify', 'square', 'sendgrid'].includes(target) ? `sync-${target}` : target;
+/** A destination names its sync consumer (`hubspot` -> `sync-hubspot`); anything else is a consumer id. */
+export function consumerIdOf(target: string): string {
+  return SYNC_DESTINATIONS.includes(target) ? `sync-${target}` : target;
 }
 
 async function localQueues(api: string, consumerId: string, io: CliIo): Promise<Queues> {
@@ -211,11 +223,7 @@ async function redrive(queues: Queues, max: number, io: CliIo): Promise<number> 
   );
   const total = Math.min(max, Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0));
   let moved = 0;
-  const progress = () => {
-    const line = `redriven ${moved}/${total}`;
-    if (io.interactive) io.err(`\r${line}`);
-    else io.err(line);
-  };
+  const progress = new ProgressBar(io);
   while (moved < max) {
     const batch = await queues.sqs.send(
       new ReceiveMessageCommand({
@@ -238,8 +246,9 @@ async function redrive(queues: Queues, max: number, io: CliIo): Promise<number> 
       );
       moved++;
     }
-    progress();
+    progress.update('redriven', { done: moved, total });
   }
+  progress.clear();
   io.out(moved === 0 ? 'Nothing to redrive.' : `Redrove ${moved} message(s) to the consumer's queue.`);
   return 0;
 }
@@ -255,7 +264,7 @@ export const dlqCommand: CliCommand = {
         args: [...args],
         allowPositionals: true,
         options: {
-          api: { type: 'string' },
+          ...API_OPTIONS,
           aws: { type: 'boolean', default: false },
           stage: { type: 'string', default: 'dev' },
           'queue-url': { type: 'string' },
@@ -287,7 +296,7 @@ export const dlqCommand: CliCommand = {
         }
       : parsed.values.aws
         ? await awsQueues(parsed.values.stage ?? 'dev', consumerId)
-        : await localQueues(parsed.values.api ?? defaultBaseUrl(io.env), consumerId, io);
+        : await localQueues(apiUrl(parsed.values, io), consumerId, io);
     try {
       return action === 'list'
         ? await list(queues, max, parsed.values.json ?? false, io)

@@ -7,8 +7,8 @@ import { parseArgs } from 'node:util';
 import type { ProfileView } from '../../core/profile/reader.ts';
 import type { TimelineEntry } from '../../core/profile/store.ts';
 import { asUsageError, type CliCommand, type CliIo, UsageError } from '../command.ts';
-import { formatMoney, renderTable } from '../format.ts';
-import { defaultBaseUrl, HubApiError, HubClient } from '../hub-client.ts';
+import { formatMoney, indent, renderTable } from '../format.ts';
+import { API_HELP, API_OPTIONS, apiUrl, HubApiError, HubClient } from '../hub-client.ts';
 
 const USAGE = `Usage:
   omnihub profile get (--email <email> | --phone <phone> | --external <system:id> | --id <profileId>) [--json]
@@ -16,7 +16,7 @@ const USAGE = `Usage:
   omnihub profile erase <profileId> --yes [--json]
 
 Options:
-  --api <url>   the hub's base URL (default: OMNIHUB_API_URL, else http://127.0.0.1:$PORT or :3000);
+  --api <url>   ${API_HELP};
                 anything but a loopback address is called with SigV4 (IAM) using your AWS credentials
   --json        print the API's JSON instead of tables
   --limit <n>   events per page (1-100, default 20)
@@ -35,8 +35,8 @@ interface EventsPage {
   readonly nextCursor?: string;
 }
 
-function clientFor(api: string | undefined, io: CliIo): HubClient {
-  return new HubClient({ baseUrl: api ?? defaultBaseUrl(io.env) });
+function clientFor(values: { readonly api?: string; readonly hub?: string }, io: CliIo): HubClient {
+  return new HubClient({ baseUrl: apiUrl(values, io) });
 }
 
 export function describeProfile(profile: ProfileView): string {
@@ -124,13 +124,6 @@ function describeEvents(entries: readonly TimelineEntry[]): string {
   );
 }
 
-function indent(text: string): string {
-  return text
-    .split('\n')
-    .map((line) => `  ${line}`)
-    .join('\n');
-}
-
 async function get(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args: [...args],
@@ -139,7 +132,7 @@ async function get(args: readonly string[], io: CliIo): Promise<number> {
       phone: { type: 'string' },
       external: { type: 'string' },
       id: { type: 'string' },
-      api: { type: 'string' },
+      ...API_OPTIONS,
       json: { type: 'boolean', default: false },
     },
     allowPositionals: false,
@@ -149,7 +142,7 @@ async function get(args: readonly string[], io: CliIo): Promise<number> {
   );
   if (selectors.length !== 1) throw new UsageError('give exactly one of --email, --phone, --external, --id');
   const selector = selectors[0] as 'email' | 'phone' | 'external' | 'id';
-  const client = clientFor(values.api, io);
+  const client = clientFor(values, io);
   const profile =
     selector === 'id'
       ? await client.request<ProfileView>('GET', `/profiles/${encodeURIComponent(values.id ?? '')}`)
@@ -162,7 +155,7 @@ async function events(args: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
     options: {
-      api: { type: 'string' },
+      ...API_OPTIONS,
       limit: { type: 'string' },
       all: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -170,7 +163,7 @@ async function events(args: readonly string[], io: CliIo): Promise<number> {
     allowPositionals: true,
   });
   if (positionals.length !== 1) throw new UsageError('give one profile id');
-  const client = clientFor(values.api, io);
+  const client = clientFor(values, io);
   const path = `/profiles/${encodeURIComponent(positionals[0] ?? '')}/events`;
   const collected: TimelineEntry[] = [];
   let page: EventsPage | undefined;
@@ -204,7 +197,7 @@ async function erase(args: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
     options: {
-      api: { type: 'string' },
+      ...API_OPTIONS,
       yes: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -212,7 +205,7 @@ async function erase(args: readonly string[], io: CliIo): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError('give one profile id');
   if (!values.yes) throw new UsageError('erasure cannot be undone: add --yes to confirm');
-  const client = clientFor(values.api, io);
+  const client = clientFor(values, io);
   const result = await client.request<{
     profileId: string;
     erased: { identities: number; timelineEntries: number };

@@ -33,7 +33,8 @@ import { eventTypes, isEventType } from '../../core/events/catalog.ts';
 import { type ConsumerDefinition, topology } from '../../lib/topology.ts';
 import { compileEventPattern } from '../../local/eventbridge/pattern.ts';
 import { asUsageError, type CliCommand, type CliIo, UsageError } from '../command.ts';
-import { defaultBaseUrl } from '../hub-client.ts';
+import { type Progress, ProgressBar } from '../format.ts';
+import { API_HELP, API_OPTIONS, defaultBaseUrl, givenApiUrl } from '../hub-client.ts';
 
 const USAGE = `Usage:
   omnihub replay --from <time> [--to <time>] [--type <detail-type>]... [--consumer <id>]...
@@ -53,7 +54,7 @@ Options:
   --consumer <id>     only these consumers (repeatable): profile-writer, sync-hubspot, ...
   --name <name>       the replay's name (default: omnihub-<time>-<random>; letters, digits, . - _)
   --detach            start the replay and exit without waiting for it
-  --api <url>         the local hub (default: OMNIHUB_API_URL, else http://127.0.0.1:$PORT or :3000)
+  --api <url>         ${API_HELP}
   --aws               replay in your AWS account (default credentials and region)
   --stage <stage>     with --aws: the deployed stage, whose bus is omnihub-<stage> (default dev)
   --bus <name>        the event bus, instead of the default (the stack output BusName)
@@ -72,7 +73,6 @@ const LOCAL_POLL_MS = 200;
 const AWS_POLL_MS = 5_000;
 /** AWS advises waiting this long before replaying: archiving lags behind the bus. */
 const ARCHIVE_DELAY_MS = 10 * 60_000;
-const BAR_WIDTH = 30;
 
 /**
  * An ISO 8601 date (UTC midnight) or date-time with a zone, as epoch milliseconds. A date-time without
@@ -181,7 +181,7 @@ function defaultReplayName(now: Date): string {
   return `omnihub-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-function parseOptions(args: readonly string[], env: NodeJS.ProcessEnv, now: Date): Options {
+function parseOptions(args: readonly string[], io: CliIo, now: Date): Options {
   let parsed: ReturnType<typeof parse>;
   function parse() {
     return parseArgs({
@@ -194,7 +194,7 @@ function parseOptions(args: readonly string[], env: NodeJS.ProcessEnv, now: Date
         consumer: { type: 'string', multiple: true },
         name: { type: 'string' },
         detach: { type: 'boolean', default: false },
-        api: { type: 'string' },
+        ...API_OPTIONS,
         aws: { type: 'boolean', default: false },
         stage: { type: 'string', default: 'dev' },
         bus: { type: 'string' },
@@ -222,7 +222,8 @@ function parseOptions(args: readonly string[], env: NodeJS.ProcessEnv, now: Date
   if (!REPLAY_NAME.test(name)) {
     throw new UsageError('--name takes 1 to 64 letters, digits, dots, dashes and underscores');
   }
-  if (values.aws && values.api !== undefined) throw new UsageError('--api and --aws exclude each other');
+  const api = givenApiUrl(values, io);
+  if (values.aws && api !== undefined) throw new UsageError('--api and --aws exclude each other');
   return {
     from,
     to,
@@ -231,7 +232,7 @@ function parseOptions(args: readonly string[], env: NodeJS.ProcessEnv, now: Date
     name,
     detach: values.detach ?? false,
     aws: values.aws ?? false,
-    api: values.api ?? defaultBaseUrl(env),
+    api: api ?? defaultBaseUrl(io.env),
     stage: values.stage ?? 'dev',
     bus: values.bus,
   };
@@ -277,19 +278,16 @@ function chooseRules(rules: readonly Rule[], options: Options): ConsumerRule[] {
   );
 }
 
-function progressLine(replay: DescribeReplayCommandOutput, from: Date, to: Date, bar: boolean): string {
+/** How far through its window a replay is: the share of the window's time its events have reached. */
+function progressOf(replay: DescribeReplayCommandOutput, from: Date, to: Date): Progress {
   const last = replay.EventLastReplayedTime;
-  const done = replay.State === 'COMPLETED';
-  const fraction = done
-    ? 1
-    : last
-      ? Math.min(1, Math.max(0, (last.getTime() - from.getTime()) / (to.getTime() - from.getTime())))
-      : 0;
-  const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
-  const position = last ? `events up to ${last.toISOString()}` : 'no event replayed yet';
-  if (!bar) return `${replay.State ?? '?'}: ${position} (${percent.trim()} of the window)`;
-  const filled = Math.round(fraction * BAR_WIDTH);
-  return `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${percent} ${(replay.State ?? '?').padEnd(10)} ${position}`;
+  const fraction =
+    replay.State === 'COMPLETED'
+      ? 1
+      : last
+        ? (last.getTime() - from.getTime()) / (to.getTime() - from.getTime())
+        : 0;
+  return { fraction, detail: last ? `events up to ${last.toISOString()}` : 'no event replayed yet' };
 }
 
 function describeFailure(error: unknown, options: Options): Error {
@@ -373,23 +371,16 @@ async function replay(client: EventBridgeClient, options: Options, io: CliIo): P
   process.once('SIGINT', onInterrupt);
   const pollMs = options.aws ? AWS_POLL_MS : LOCAL_POLL_MS;
   const startedAt = Date.now();
-  let shown = '';
-  let drawn = false;
+  const progress = new ProgressBar(io);
   try {
     for (;;) {
       if (interrupted) {
         interrupted = false;
-        io.err(`Cancelling replay ${options.name}...`);
+        progress.done(`Cancelling replay ${options.name}...`);
         await client.send(new CancelReplayCommand({ ReplayName: options.name })).catch(() => undefined);
       }
       const current = await client.send(new DescribeReplayCommand({ ReplayName: options.name }));
-      const line = progressLine(current, options.from, options.to, io.interactive);
-      if (line !== shown) {
-        // On a terminal the bar is redrawn in place: up one line, clear it, write it again.
-        io.err(io.interactive && drawn ? `\u001b[1A\u001b[2K${line}` : line);
-        shown = line;
-        drawn = true;
-      }
+      progress.update(current.State ?? '?', progressOf(current, options.from, options.to));
       if (current.State && TERMINAL_STATES.has(current.State)) {
         const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
         const last = current.EventLastReplayedTime?.toISOString();
@@ -410,7 +401,7 @@ export const replayCommand: CliCommand = {
   summary: 'replay archived events to the consumers (EventBridge replay, locally or in AWS)',
   usage: USAGE,
   async run(args, io) {
-    const options = parseOptions(args, io.env, new Date());
+    const options = parseOptions(args, io, new Date());
     const client = options.aws
       ? new EventBridgeClient({})
       : new EventBridgeClient({

@@ -1,5 +1,5 @@
 /**
- * The Lambda handler of a sync consumer (`functions/sync-<destination>.ts` is one line:
+ * The Lambda handler of a sync consumer (`connectors/<destination>/sync.ts` is one line:
  * `export const handler = syncHandler('hubspot', hubspotOutbound);`).
  *
  * SQS batch of EventBridge events -> {@link SyncEngine}, record by record, with partial batch

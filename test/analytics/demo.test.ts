@@ -39,7 +39,7 @@ beforeAll(async () => {
     interactive: false,
     env: {},
   };
-  expect(await main(['export', '--out', workDir, '--hub', hub.url], io), stderr.join('\n')).toBe(0);
+  expect(await main(['export', '--out', workDir, '--api', hub.url], io), stderr.join('\n')).toBe(0);
   session = await AnalyticsSession.open(workDir, 'parquet');
 }, 120_000);
 

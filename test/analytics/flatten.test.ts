@@ -17,7 +17,7 @@ import {
   UnreadableEventError,
 } from '../../analytics/flatten.ts';
 import { readArchiveFile } from '../../analytics/local-source.ts';
-import { formatCsv, formatJson, formatTable } from '../../analytics/output.ts';
+import { formatCsv, formatJson } from '../../analytics/output.ts';
 import { eventsTable, tables } from '../../analytics/schema.ts';
 import { views } from '../../analytics/views.ts';
 
@@ -403,12 +403,6 @@ describe('Analytics: output of omnihub sql', () => {
       [null, 120],
     ],
   };
-
-  it('aligns a table, numbers to the right', () => {
-    expect(formatTable(result)).toBe(
-      ['name           n', '-----------  ---', 'a, "quoted"    5', 'NULL         120', '(2 rows)'].join('\n'),
-    );
-  });
 
   it('writes RFC 4180 CSV and JSON objects', () => {
     expect(formatCsv(result)).toBe('name,n\r\n"a, ""quoted""",5\r\n,120');

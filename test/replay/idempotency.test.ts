@@ -1,12 +1,12 @@
 /**
  * Replay is harmless: the demo's journey (28 signed webhooks from all five vendors, merges included)
  * goes through a real local hub whose four sync destinations have credentials and call the fake vendor
- * APIs (test/fakes); then `omnihub replay` (through cli/main.ts) sends the whole archive again to every
- * consumer. The replayed events really reach the queues (counted while the consumers are paused), and
- * once consumed they change nothing: profiles and sync state are as they were item for item, every
- * identity leads to the same profile, every timeline reads the same through the profile API, no event
- * is published (no new profile.updated or profile.merged, nothing archived), and no call a vendor
- * accepted is made again.
+ * APIs (connectors/<id>/fake-api.ts); then `omnihub replay` (through cli/main.ts) sends the whole
+ * archive again to every consumer. The replayed events really reach the queues (counted while the
+ * consumers are paused), and once consumed they change nothing: profiles and sync state are as they
+ * were item for item, every identity leads to the same profile, every timeline reads the same through
+ * the profile API, no event is published (no new profile.updated or profile.merged, nothing archived),
+ * and no call a vendor accepted is made again.
  *
  * Known and tolerated, and pinned so that nothing else slips through:
  * - the writer records a timeline entry under the profile that is live when it applies the event, so
@@ -20,18 +20,18 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../cli/command.ts';
 import { main } from '../../cli/main.ts';
+import { FakeHubSpot } from '../../connectors/hubspot/fake-api.ts';
+import { FakeSendGrid } from '../../connectors/sendgrid/fake-api.ts';
+import { FakeShopify } from '../../connectors/shopify/fake-api.ts';
+import { FakeSquare } from '../../connectors/square/fake-api.ts';
 import { buildJourney } from '../../demo/journey.ts';
 import { type DeliveryResult, postJourney } from '../../demo/post.ts';
 import type { EventBridgeEvent } from '../../local/eventbridge/event.ts';
 import { compileEventPattern } from '../../local/eventbridge/pattern.ts';
 import { type LocalHub, startLocalHub } from '../../local/hub.ts';
 import { generateWebhookKeys } from '../../scripts/support/vendor-webhooks.ts';
-import type { FakeVendor, RecordedRequest } from '../fakes/fake-vendor.ts';
-import { FakeHubSpot } from '../fakes/hubspot.ts';
-import { FakeSendGrid } from '../fakes/sendgrid.ts';
-import { FakeShopify } from '../fakes/shopify.ts';
-import { FakeSquare } from '../fakes/square.ts';
 import { clearAwsAndOmnihubEnvironment } from '../local/support/environment.ts';
+import type { FakeVendor, RecordedRequest } from '../support/fake-vendor.ts';
 
 const PUBLIC_URL = 'https://hooks.northwind.example';
 const NOW = new Date('2025-06-10T12:00:00Z');

@@ -1,12 +1,15 @@
 /**
- * Delivery: retries with backoff, Retry-After / X-RateLimit-Reset / GraphQL throttling honoured,
- * deferral to the queue when the wait is too long, the rate limiter; and the engine's rules (own
+ * Delivery: retries with backoff, Retry-After / X-RateLimit-Reset honoured, deferral to the queue when
+ * the wait is too long, the rate limiter (a vendor's own throttling signal, such as Shopify's GraphQL
+ * THROTTLED, is tested in its connector's `outbound.test.ts`); and the engine's rules (own
  * changes, irrelevant changes, unchanged records, external-id write-back).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeHubSpot } from '../../connectors/hubspot/fake-api.ts';
 import { hubspotOutbound } from '../../connectors/hubspot/outbound.ts';
+import { FakeSendGrid } from '../../connectors/sendgrid/fake-api.ts';
 import { sendgridOutbound } from '../../connectors/sendgrid/outbound.ts';
-import { shopifyOutbound } from '../../connectors/shopify/outbound.ts';
+import { FakeSquare } from '../../connectors/square/fake-api.ts';
 import { squareOutbound } from '../../connectors/square/outbound.ts';
 import type { EventPublisher } from '../../core/aws/publisher.ts';
 import type { Envelope } from '../../core/events/envelope.ts';
@@ -16,19 +19,14 @@ import { SyncEngine } from '../../core/sync/engine.ts';
 import { TokenBucket } from '../../core/sync/rate-limit.ts';
 import { MemorySyncStateStore } from '../../core/sync/state.ts';
 import { DeferredDeliveryError, retryAfterMs } from '../../core/sync/vendor-client.ts';
-import { FakeHubSpot } from '../fakes/hubspot.ts';
-import { FakeSendGrid } from '../fakes/sendgrid.ts';
-import { FakeShopify } from '../fakes/shopify.ts';
-import { FakeSquare } from '../fakes/square.ts';
-import { clientFor, DEFAULT_CONFIG, profileItem, stamped } from './support.ts';
+import { clientFor, DEFAULT_CONFIG, profileItem, stamped } from '../support/sync.ts';
 
 describe('Vendor client', () => {
   const hubspot = new FakeHubSpot('hs-token');
   const square = new FakeSquare('sq-token');
   const sendgrid = new FakeSendGrid('SG.key');
-  const shopify = new FakeShopify('shpat');
-  beforeAll(() => Promise.all([hubspot.start(), square.start(), sendgrid.start(), shopify.start()]));
-  afterAll(() => Promise.all([hubspot.stop(), square.stop(), sendgrid.stop(), shopify.stop()]));
+  beforeAll(() => Promise.all([hubspot.start(), square.start(), sendgrid.start()]));
+  afterAll(() => Promise.all([hubspot.stop(), square.stop(), sendgrid.stop()]));
   const upsert = { method: 'POST' as const, path: '/crm/v3/objects/contacts/batch/upsert' };
   const body = { inputs: [{ idProperty: 'email', id: 'ada@example.com', properties: { firstname: 'Ada' } }] };
 
@@ -115,34 +113,6 @@ describe('Vendor client', () => {
     });
     expect(response.status).toBe(202);
     expect(sendgrid.requests.map((request) => request.status)).toEqual([429, 202]);
-  });
-
-  it('Shopify GraphQL THROTTLED (HTTP 200) is retried after the bucket refills', async () => {
-    shopify.misbehave({
-      status: 200,
-      body: {
-        errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED' } }],
-        extensions: {
-          cost: { requestedQueryCost: 10, throttleStatus: { currentlyAvailable: 0, restoreRate: 100 } },
-        },
-      },
-    });
-    const client = clientFor(shopifyOutbound, shopify.apiUrl, {
-      SHOPIFY_ADMIN_TOKEN: 'shpat',
-      SHOPIFY_SHOP_DOMAIN: 'x',
-    });
-    const response = await client.request({
-      method: 'POST',
-      path: '/graphql.json',
-      body: {
-        query:
-          'mutation customerSet($input: CustomerSetInput!) { customerSet(input: $input) { customer { id } } }',
-        variables: { input: { email: 'a@example.com' } },
-      },
-    });
-    expect(response.status).toBe(200);
-    expect(shopify.requests).toHaveLength(2);
-    expect(shopify.customers.size).toBe(1);
   });
 });
 

@@ -10,12 +10,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../cli/command.ts';
 import { dlqCommand } from '../../cli/commands/dlq.ts';
+import { FakeHubSpot } from '../../connectors/hubspot/fake-api.ts';
+import { FakeSendGrid } from '../../connectors/sendgrid/fake-api.ts';
+import { FakeShopify } from '../../connectors/shopify/fake-api.ts';
+import { FakeSquare } from '../../connectors/square/fake-api.ts';
 import { type LocalHub, startLocalHub } from '../../local/hub.ts';
 import { generateWebhookKeys, signWebhook, type WebhookKeys } from '../../scripts/support/vendor-webhooks.ts';
-import { FakeHubSpot } from '../fakes/hubspot.ts';
-import { FakeSendGrid } from '../fakes/sendgrid.ts';
-import { FakeShopify } from '../fakes/shopify.ts';
-import { FakeSquare } from '../fakes/square.ts';
 
 const PUBLIC_URL = 'https://hooks.example.com';
 const hubspot = new FakeHubSpot('hs-token');

@@ -2,8 +2,16 @@
  * Fake Square Customers API: `POST /v2/customers` (CreateCustomer, idempotency keys honoured: the
  * same key returns the same customer) and `PUT /v2/customers/{id}` (sparse UpdateCustomer), Bearer
  * auth and the `Square-Version` header, Square's `{"errors":[{category, code, detail, field}]}` bodies.
+ *
+ * For tests only (this folder's `outbound.test.ts`, test/sync, test/replay): no module the hub runs
+ * imports it.
  */
-import { bearer, type FakeResponse, FakeVendor, type RecordedRequest } from './fake-vendor.ts';
+import {
+  bearer,
+  type FakeResponse,
+  FakeVendor,
+  type RecordedRequest,
+} from '../../test/support/fake-vendor.ts';
 
 export interface SquareCustomer {
   id: string;

@@ -1,10 +1,15 @@
-/** Shared pieces of the sync tests: a profile item builder and vendor clients aimed at the fakes. */
+/**
+ * Shared pieces of the sync tests (test/sync and each connector's `outbound.test.ts`): profile item
+ * builders, the record a destination is sent, and vendor clients aimed at the fake vendor APIs.
+ */
 
 import type { Stamped } from '../../core/profile/model.ts';
+import { toProfileView } from '../../core/profile/reader.ts';
 import type { ProfileItem } from '../../core/profile/store.ts';
-import { SyncConfig } from '../../core/sync/config.ts';
-import type { OutboundDefinition } from '../../core/sync/destination.ts';
+import { resolveDestination, SyncConfig } from '../../core/sync/config.ts';
+import type { OutboundDefinition, SyncRecord } from '../../core/sync/destination.ts';
 import { TokenBucket } from '../../core/sync/rate-limit.ts';
+import { buildSyncRecord } from '../../core/sync/record.ts';
 import { HttpVendorClient } from '../../core/sync/vendor-client.ts';
 
 /** Short delays so fault tests stay fast. */
@@ -72,6 +77,26 @@ export function profileItem(overrides: Partial<ProfileItem> = {}): ProfileItem {
     },
     ...overrides,
   };
+}
+
+/** Ada, opted out of email (globally and from SendGrid group 42) and of SMS. */
+export const optedOut = profileItem({
+  consent: {
+    email: stamped({ status: 'unsubscribed' as const, reason: 'unsubscribe' }, 'sendgrid'),
+    sms: stamped({ status: 'unsubscribed' as const, reason: 'STOP' }, 'twilio'),
+    'email/group:42': stamped({ status: 'unsubscribed' as const }, 'sendgrid'),
+  },
+});
+
+/** The record destination `id` is sent for this profile, under the defaults plus `overrides`. */
+export function recordFor(
+  id: string,
+  outbound: OutboundDefinition,
+  item: ProfileItem,
+  overrides = {},
+): SyncRecord {
+  const config = SyncConfig.parse(overrides);
+  return buildSyncRecord(toProfileView(item), resolveDestination(config, id, outbound), config);
 }
 
 export { stamped };

@@ -1,8 +1,9 @@
 /**
  * The shared part of the fake vendor APIs: a local HTTP server that checks authentication, records
  * every request (method, path, headers, parsed body), and can be told to misbehave for the next N
- * requests (429 with Retry-After, 5xx) as the vendors do. Each vendor's fake (`hubspot.ts`, ...)
- * implements its documented endpoints, error bodies and state on top of it.
+ * requests (429 with Retry-After, 5xx) as the vendors do. Each vendor's fake lives in its connector's
+ * folder (`connectors/<id>/fake-api.ts`) and implements the documented endpoints, error bodies and
+ * state on top of it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

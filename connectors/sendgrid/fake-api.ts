@@ -2,9 +2,17 @@
  * Fake SendGrid v3 API: `PUT /v3/marketing/contacts` (202 with a job id), `POST
  * /v3/asm/suppressions/global` and `POST /v3/asm/groups/{id}/suppressions` (201), Bearer auth,
  * `{"errors":[{field, message}]}` bodies and `X-RateLimit-*` headers on every answer.
+ *
+ * For tests only (this folder's `outbound.test.ts`, test/sync, test/replay): no module the hub runs
+ * imports it.
  */
 import { randomUUID } from 'node:crypto';
-import { bearer, type FakeResponse, FakeVendor, type RecordedRequest } from './fake-vendor.ts';
+import {
+  bearer,
+  type FakeResponse,
+  FakeVendor,
+  type RecordedRequest,
+} from '../../test/support/fake-vendor.ts';
 
 const CONTACT_FIELDS = new Set([
   'email',

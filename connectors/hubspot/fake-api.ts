@@ -3,9 +3,17 @@
  * upsert by `email` or `hs_object_id`, 100 inputs at most, unknown properties refused with HubSpot's
  * VALIDATION_ERROR body, 100 requests per 10 s with the TEN_SECONDLY_ROLLING 429), plus the webhook
  * HubSpot sends back when a contact property changes (signed v3, as HubSpot signs it).
+ *
+ * For tests only (this folder's `outbound.test.ts`, test/sync, test/replay): no module the hub runs
+ * imports it.
  */
 import { signWebhook, type WebhookKeys } from '../../scripts/support/vendor-webhooks.ts';
-import { bearer, type FakeResponse, FakeVendor, type RecordedRequest } from './fake-vendor.ts';
+import {
+  bearer,
+  type FakeResponse,
+  FakeVendor,
+  type RecordedRequest,
+} from '../../test/support/fake-vendor.ts';
 
 /** Contact properties every portal has. */
 export const DEFAULT_CONTACT_PROPERTIES = [

@@ -2,8 +2,11 @@
  * Fake Shopify Admin GraphQL API (`POST /admin/api/<version>/graphql.json`): the `customerSet` upsert
  * (by id, email or phone) and the two marketing-consent mutations, `X-Shopify-Access-Token` auth,
  * `userErrors` for invalid input, and the cost extension (`throttleStatus`) on every answer.
+ *
+ * For tests only (this folder's `outbound.test.ts`, test/sync, test/replay): no module the hub runs
+ * imports it.
  */
-import { type FakeResponse, FakeVendor, type RecordedRequest } from './fake-vendor.ts';
+import { type FakeResponse, FakeVendor, type RecordedRequest } from '../../test/support/fake-vendor.ts';
 
 export interface ShopifyCustomer {
   id: string;

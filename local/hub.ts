@@ -32,7 +32,11 @@ import { type BusRule, LocalEventBus } from './eventbridge/bus.ts';
 import { compileEventPattern } from './eventbridge/pattern.ts';
 import { HubHttpServer, type RouteBinding } from './http-server.ts';
 import { HubEnvironment, isEnvSet } from './hub-environment.ts';
-import { LocalFunction, type LocalFunctionEnvironment } from './lambda/local-function.ts';
+import {
+  LocalFunction,
+  type LocalFunctionEnvironment,
+  stopLocalFunctionRuntime,
+} from './lambda/local-function.ts';
 import { describeError, HubLogger, type LogSink } from './log.ts';
 import { SqsApi } from './sqs/api.ts';
 import { type EventSourceMappingState, SqsEventSourceMapping } from './sqs/event-source-mapping.ts';
@@ -135,7 +139,8 @@ export interface LocalHub {
   drain(options?: { readonly timeoutMs?: number }): Promise<void>;
   /**
    * Stops cleanly: new webhooks get 503, in-flight webhooks and consumer batches finish, pollers
-   * stop, the listener closes, journals and the archive are flushed, dynalite closes, env restored.
+   * stop, the listener closes, journals and the archive are flushed, dynalite and the Lambda runtime
+   * thread end, env restored. Nothing the hub opened is left to keep the process alive.
    */
   stop(): Promise<void>;
 }
@@ -185,7 +190,12 @@ export async function startLocalHub(options: LocalHubOptions = {}): Promise<Loca
   const topology = options.topology ?? repositoryTopology;
   const log = new HubLogger(options.log);
   const environment = new HubEnvironment();
-  const cleanups: (() => Promise<void> | void)[] = [() => environment.restore()];
+  // The runtime thread, shared by every function, ends before the environment it shares is restored:
+  // left running (idle, unreferenced), it would keep its loader and handlers' clients for no one.
+  const cleanups: (() => Promise<void> | void)[] = [
+    () => environment.restore(),
+    () => stopLocalFunctionRuntime(),
+  ];
   const cleanUp = async () => {
     for (const cleanup of cleanups.reverse()) {
       try {

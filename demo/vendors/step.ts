@@ -12,8 +12,11 @@ import type { EventType } from '../../core/events/catalog.ts';
 import type { Identity } from '../../core/identity/identity.ts';
 import type { Money } from '../../core/money.ts';
 import type { ConsentStatus } from '../../core/profile/model.ts';
-import type { UnsignedWebhook, VendorId } from '../../scripts/support/vendor-webhooks.ts';
 import type { PersonId } from '../people.ts';
+import type { UnsignedWebhook } from '../vendor-webhooks.ts';
+
+/** The connectors the journey posts to (their ids in the registry, `connectors/index.ts`). */
+export type VendorId = 'shopify' | 'hubspot' | 'square' | 'sendgrid' | 'twilio';
 
 /** One canonical event a webhook should publish, and what it means for the person's profile. */
 export interface ExpectedEvent {

@@ -4,7 +4,7 @@
  * VALIDATION_ERROR body, 100 requests per 10 s with the TEN_SECONDLY_ROLLING 429), plus the webhook
  * HubSpot sends back when a contact property changes (signed v3, as HubSpot signs it).
  */
-import { signWebhook, type WebhookKeys } from '../../scripts/support/vendor-webhooks.ts';
+import { signWebhook, type WebhookKeys } from '../../demo/vendor-webhooks.ts';
 import { bearer, type FakeResponse, FakeVendor, type RecordedRequest } from './fake-vendor.ts';
 
 /** Contact properties every portal has. */

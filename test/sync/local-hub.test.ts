@@ -10,8 +10,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../cli/command.ts';
 import { dlqCommand } from '../../cli/commands/dlq.ts';
+import { generateWebhookKeys, signWebhook, type WebhookKeys } from '../../demo/vendor-webhooks.ts';
 import { type LocalHub, startLocalHub } from '../../local/hub.ts';
-import { generateWebhookKeys, signWebhook, type WebhookKeys } from '../../scripts/support/vendor-webhooks.ts';
 import { FakeHubSpot } from '../fakes/hubspot.ts';
 import { FakeSendGrid } from '../fakes/sendgrid.ts';
 import { FakeShopify } from '../fakes/shopify.ts';

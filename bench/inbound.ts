@@ -34,9 +34,16 @@ import { parseForm } from '../core/ingest/body.ts';
 import { type DeliveryLedger, InMemoryDeliveryLedger } from '../core/ingest/ledger.ts';
 import { createIngestPipeline, type IngestPipeline } from '../core/ingest/pipeline.ts';
 import { EnvironmentSecretSource } from '../core/secrets.ts';
-import { generateWebhookKeys, type VendorId, type WebhookKeys } from '../scripts/support/vendor-webhooks.ts';
+import { generateWebhookKeys, type WebhookKeys } from '../demo/vendor-webhooks.ts';
 import { median, sideBySide } from './support/stats.ts';
-import { CONNECTORS, PAYLOADS, type PayloadSize, pipelineRequest, signed } from './support/webhooks.ts';
+import {
+  CONNECTORS,
+  PAYLOADS,
+  type PayloadSize,
+  pipelineRequest,
+  signed,
+  type VendorId,
+} from './support/webhooks.ts';
 
 export interface InboundRow {
   readonly connector: VendorId;

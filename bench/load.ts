@@ -22,14 +22,9 @@ import { Agent, request as httpRequest } from 'node:http';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import {
-  generateWebhookKeys,
-  signWebhook,
-  type VendorId,
-  type WebhookKeys,
-} from '../scripts/support/vendor-webhooks.ts';
+import { generateWebhookKeys, signWebhook, type WebhookKeys } from '../demo/vendor-webhooks.ts';
 import { percentile } from './support/stats.ts';
-import { CONNECTORS, webhookOf } from './support/webhooks.ts';
+import { CONNECTORS, type VendorId, webhookOf } from './support/webhooks.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PUBLIC_URL = 'https://hooks.example.com';

@@ -20,4 +20,4 @@ export {
   summaryTable,
 } from './profiles.ts';
 export { type JourneyTruth, type PersonTruth, truthOf } from './truth.ts';
-export type { ExpectedEvent, JourneyStep } from './vendors.ts';
+export type { ExpectedEvent, JourneyStep } from './vendors/step.ts';

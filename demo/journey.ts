@@ -17,25 +17,15 @@
  * differs from event time on purpose (HubSpot's backfill, Twilio's receipt-time stamps).
  */
 import { business, people } from './people.ts';
-import {
-  hubspotBatch,
-  type JourneyStep,
-  type LineItem,
-  sendgridBatch,
-  shopifyCheckout,
-  shopifyConsent,
-  shopifyCustomer,
-  shopifyOrder,
-  shopifyRefund,
-  squareCustomerCreated,
-  squareLoyalty,
-  squarePayment,
-  twilioIncoming,
-  twilioStatus,
-  uuidOf,
-} from './vendors.ts';
+import { hubspotBatch } from './vendors/hubspot.ts';
+import { sendgridBatch } from './vendors/sendgrid.ts';
+import { shopifyConsent, shopifyCustomer } from './vendors/shopify.ts';
+import { shopifyCheckout, shopifyOrder, shopifyRefund } from './vendors/shopify-orders.ts';
+import { squareCustomerCreated, squareLoyalty, squarePayment } from './vendors/square.ts';
+import { type JourneyStep, type LineItem, uuidOf } from './vendors/step.ts';
+import { twilioIncoming, twilioStatus } from './vendors/twilio.ts';
 
-export type { ExpectedEvent, JourneyStep } from './vendors.ts';
+export type { ExpectedEvent, JourneyStep } from './vendors/step.ts';
 
 export interface Journey {
   /** The moment the journey is told relative to (its events lie 1 to 6 days before it). */

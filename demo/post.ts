@@ -7,8 +7,10 @@
  * const keys = generateWebhookKeys(hub.url);
  * const results = await postJourney({ hubUrl: hub.url, keys, journey: buildJourney(), settle: () => hub.drain() });
  */
-import { signWebhook, type VendorId, type WebhookKeys } from '../scripts/support/vendor-webhooks.ts';
+
 import type { Journey, JourneyStep } from './journey.ts';
+import { signWebhook, type WebhookKeys } from './vendor-webhooks.ts';
+import type { VendorId } from './vendors/step.ts';
 
 export interface DeliveryResult {
   readonly step: JourneyStep;

@@ -15,9 +15,9 @@
 import { type Identity, identitiesFromKeys, identityKey } from '../core/identity/identity.ts';
 import type { Money } from '../core/money.ts';
 import type { ConsentStatus, Stats } from '../core/profile/model.ts';
-import type { VendorId } from '../scripts/support/vendor-webhooks.ts';
 import type { ExpectedEvent, Journey } from './journey.ts';
 import { type PersonId, people } from './people.ts';
+import type { VendorId } from './vendors/step.ts';
 
 export interface ConsentTruth {
   readonly status: ConsentStatus;

@@ -3,6 +3,8 @@
  * resources exactly as in Lambda, from env vars; the hub only fills in the ones the user did not set
  * and restores everything it changed when it stops.
  */
+import { ENV, type Topology } from '../lib/topology.ts';
+import type { HubLogger } from './log.ts';
 
 /** Whether an env var has a usable value (an empty string counts as unset, as the SDK treats it). */
 export function isEnvSet(name: string): boolean {
@@ -34,5 +36,54 @@ export class HubEnvironment {
       else process.env[name] = value;
     }
     this.previous.clear();
+  }
+}
+
+/** The region handlers see when neither the caller nor the shell sets `AWS_REGION`. */
+export const DEFAULT_REGION = 'us-east-1';
+
+/**
+ * Sets the caller's variables (they win over the shell's), then what the handlers' SDK clients need
+ * when the shell does not say: a region, and credentials to sign with. Returns the region in effect.
+ */
+export function prepareHandlerEnvironment(
+  environment: HubEnvironment,
+  variables: Readonly<Record<string, string>>,
+): string {
+  for (const [name, value] of Object.entries(variables)) environment.set(name, value);
+  environment.setDefault('AWS_REGION', DEFAULT_REGION);
+  environment.setDefault('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
+  if (!isEnvSet('AWS_ACCESS_KEY_ID') && !isEnvSet('AWS_PROFILE')) {
+    // Dummy credentials: the hub does not check signatures, but the SDK refuses to sign without any.
+    environment.set('AWS_ACCESS_KEY_ID', 'local');
+    environment.set('AWS_SECRET_ACCESS_KEY', 'local');
+  }
+  return process.env.AWS_REGION ?? DEFAULT_REGION;
+}
+
+/**
+ * Points the handlers' SDK clients at the hub (its EventBridge and SQS APIs, dynalite) and names the
+ * bus, the public URL and the tables, unless the user pointed them elsewhere on purpose: each such
+ * variable is left as it is, with a warning.
+ */
+export function pointHandlersAtHub(
+  environment: HubEnvironment,
+  hub: { readonly url: string; readonly dynamoDbUrl: string; readonly topology: Topology },
+  log: HubLogger,
+): void {
+  const defaults: [string, string][] = [
+    ['AWS_ENDPOINT_URL_EVENTBRIDGE', hub.url],
+    ['AWS_ENDPOINT_URL_SQS', hub.url],
+    ['AWS_ENDPOINT_URL_DYNAMODB', hub.dynamoDbUrl],
+    [ENV.busName, hub.topology.bus.name],
+    [ENV.publicUrl, hub.url],
+    ...hub.topology.tables.map((table): [string, string] => [table.envVar, table.id]),
+  ];
+  for (const [name, value] of defaults) {
+    if (!environment.setDefault(name, value)) {
+      log.warn(
+        `${name} is set to ${process.env[name]}, not the hub's ${value}; handlers will use the former`,
+      );
+    }
   }
 }

@@ -18,8 +18,8 @@ import { type ExampleQuery, exampleQueries, markdownTable } from '../analytics/e
 import { exportLocalHub } from '../analytics/export.ts';
 import { buildJourney } from '../demo/journey.ts';
 import { postJourney } from '../demo/post.ts';
+import { generateWebhookKeys } from '../demo/vendor-webhooks.ts';
 import { startLocalHub } from '../local/hub.ts';
-import { generateWebhookKeys } from './support/vendor-webhooks.ts';
 
 const DOC = new URL('../docs/analytics.md', import.meta.url);
 const PUBLIC_URL = 'https://hooks.northwind.example';

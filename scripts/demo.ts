@@ -12,16 +12,17 @@
  *   PEM in OMNIHUB_DEMO_SENDGRID_PRIVATE_KEY (the hub's SENDGRID_WEBHOOK_PUBLIC_KEY is its public half),
  *   or the SendGrid part is skipped.
  */
-import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { buildJourney } from '../demo/journey.ts';
 import { type DeliveryResult, postJourney, settleByHealth } from '../demo/post.ts';
 import { chooseLookup, differences, profileDetails, summaryTable } from '../demo/profiles.ts';
 import { truthOf } from '../demo/truth.ts';
+import { generateWebhookKeys, type WebhookKeys } from '../demo/vendor-webhooks.ts';
+import type { VendorId } from '../demo/vendors/step.ts';
 import type { HubHealth } from '../local/hub.ts';
 import { startLocalHub } from '../local/hub.ts';
-import { generateWebhookKeys, type VendorId, type WebhookKeys } from './support/vendor-webhooks.ts';
 
 const USAGE = `Usage: npm run demo [-- --exit] [-- --data-dir <dir>]
 
@@ -84,17 +85,13 @@ function sharedKeys(health: HubHealth): { keys?: WebhookKeys; skip: Set<VendorId
   if (unconfigured.length > 0) problems.push(`the hub has no secrets for ${unconfigured.join(', ')}`);
   if (problems.length > 0) return { skip: new Set(), problems };
   const skip = new Set<VendorId>();
-  let sendgridPrivateKey: KeyObject;
   const pem = process.env[SENDGRID_KEY_ENV];
-  if (pem) {
-    sendgridPrivateKey = createPrivateKey(pem.replace(/\\n/g, '\n'));
-  } else {
-    skip.add('sendgrid');
-    sendgridPrivateKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
-  }
+  const privateKeys: Record<string, KeyObject> = {};
+  if (pem) privateKeys.sendgrid = createPrivateKey(pem.replace(/\\n/g, '\n'));
+  else skip.add('sendgrid');
   const secrets = Object.fromEntries(SHARED_SECRETS.map((name) => [name, process.env[name] ?? '']));
   return {
-    keys: { publicUrl: process.env.OMNIHUB_PUBLIC_URL ?? health.url, secrets, sendgridPrivateKey },
+    keys: { publicUrl: process.env.OMNIHUB_PUBLIC_URL ?? health.url, secrets, privateKeys },
     skip,
     problems,
   };

@@ -1,7 +1,7 @@
 /**
  * Realistic webhooks for the benchmarks, built from the connectors' real-format fixtures: a small and
  * a large one per connector, each with unique vendor ids per sequence number (so the ledger sees a
- * new delivery every time), signed as the vendor signs them (`scripts/support/vendor-webhooks.ts`).
+ * new delivery every time), signed as the vendor signs them (`demo/vendor-webhooks.ts`, with each connector's `signer.ts`).
  */
 import { readFileSync } from 'node:fs';
 import type { WebhookRequest } from '../../core/connector.ts';
@@ -9,12 +9,13 @@ import {
   type SignedWebhook,
   signWebhook,
   type UnsignedWebhook,
-  type VendorId,
   type WebhookKeys,
-} from '../../scripts/support/vendor-webhooks.ts';
+} from '../../demo/vendor-webhooks.ts';
 import type { WebhookFixture } from '../../test/support/ingest.ts';
 
-export const CONNECTORS: readonly VendorId[] = ['shopify', 'hubspot', 'square', 'sendgrid', 'twilio'];
+/** The connectors the benchmarks post as, each with payloads built from its fixtures below. */
+export const CONNECTORS = ['shopify', 'hubspot', 'square', 'sendgrid', 'twilio'] as const;
+export type VendorId = (typeof CONNECTORS)[number];
 export type PayloadSize = 'small' | 'large';
 
 function fixture(connector: VendorId, file: string): WebhookFixture {

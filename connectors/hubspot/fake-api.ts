@@ -7,7 +7,7 @@
  * For tests only (this folder's `outbound.test.ts`, test/sync, test/replay): no module the hub runs
  * imports it.
  */
-import { signWebhook, type WebhookKeys } from '../../scripts/support/vendor-webhooks.ts';
+import { signWebhook, type WebhookKeys } from '../../demo/vendor-webhooks.ts';
 import {
   bearer,
   type FakeResponse,

@@ -108,13 +108,15 @@ class RuntimeThread {
     this.#worker = startTypeScriptThread(new URL('./runtime-thread.ts', import.meta.url), {
       env: SHARE_ENV,
     });
-    // It must not keep a process alive that has nothing else to do (a test run, a CLI command).
-    this.#worker.unref();
     this.#worker.on('message', (reply: InvocationReply) => {
       const settle = this.#pending.get(reply.id);
       this.#pending.delete(reply.id);
       settle?.(reply);
     });
+    // It must not keep a process alive that has nothing else to do (a test run, a CLI command); an
+    // invocation in flight keeps it alive by its timeout timer. Only after the 'message' listener:
+    // adding the first one refs the worker's message port again, whatever `unref()` said before.
+    this.#worker.unref();
     const died = (error: unknown) => {
       if (RuntimeThread.#current === this) RuntimeThread.#current = undefined;
       const failure: SerializedError = {
@@ -126,6 +128,17 @@ class RuntimeThread {
     };
     this.#worker.on('error', died);
     this.#worker.on('exit', (code) => died(new Error(`exit code ${code}`)));
+  }
+
+  /**
+   * Ends the runtime thread, if one is running: its invocations still in flight fail as when the
+   * thread dies, and the next invocation starts a fresh thread (every function's cold start again).
+   */
+  static async stop(): Promise<void> {
+    const current = RuntimeThread.#current;
+    if (!current) return;
+    RuntimeThread.#current = undefined;
+    await current.#worker.terminate();
   }
 
   /** Posts an invocation; resolves with the reply. `abandon` forgets it (a timeout). */
@@ -148,6 +161,17 @@ class RuntimeThread {
     }
     return { reply, abandon: () => this.#pending.delete(id) };
   }
+}
+
+/**
+ * Ends the runtime thread every {@link LocalFunction} of this process shares (the hub does when it
+ * stops), so no thread outlives the hub; a later invocation starts a new one.
+ *
+ * @example
+ * await stopLocalFunctionRuntime();
+ */
+export function stopLocalFunctionRuntime(): Promise<void> {
+  return RuntimeThread.stop();
 }
 
 /** A function of the topology, invokable from the hub. */

@@ -15,8 +15,8 @@ import { exampleQueries } from '../../analytics/examples.ts';
 import { tables } from '../../analytics/schema.ts';
 import type { CliIo } from '../../cli/command.ts';
 import { main } from '../../cli/main.ts';
+import { generateWebhookKeys, signWebhook } from '../../demo/vendor-webhooks.ts';
 import { type LocalHub, startLocalHub } from '../../local/hub.ts';
-import { generateWebhookKeys, signWebhook } from '../../scripts/support/vendor-webhooks.ts';
 import { journey } from './journey.ts';
 
 interface Captured extends CliIo {

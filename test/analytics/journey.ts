@@ -12,7 +12,7 @@
  * | Dan    | Square customer        | POS 40.00                               | unknown                   |
  * | Eve    | SendGrid bounce        | none                                    | undeliverable             |
  */
-import type { UnsignedWebhook } from '../../scripts/support/vendor-webhooks.ts';
+import type { UnsignedWebhook } from '../../demo/vendor-webhooks.ts';
 
 let sequence = 0;
 const next = () => String(++sequence).padStart(4, '0');

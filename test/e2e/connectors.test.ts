@@ -4,16 +4,11 @@
  *
  * Square, Twilio, Shopify and HubSpot v1 use their fixtures exactly as signed with the vendors' SDKs.
  * The schemes that sign a timestamp (HubSpot v3, SendGrid) are re-signed at run time, the way the
- * vendor signs them, by `scripts/support/vendor-webhooks.ts` (SendGrid with a fresh key pair).
+ * vendor signs them, by `demo/vendor-webhooks.ts` (SendGrid with a fresh key pair).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateWebhookKeys, signWebhook, type WebhookKeys } from '../../demo/vendor-webhooks.ts';
 import { type LocalHub, startLocalHub } from '../../local/hub.ts';
-import {
-  generateWebhookKeys,
-  signWebhook,
-  type VendorId,
-  type WebhookKeys,
-} from '../../scripts/support/vendor-webhooks.ts';
 import { loadFixtureCases, type WebhookFixture } from '../support/ingest.ts';
 
 const PUBLIC_URL = 'https://hooks.example.com';
@@ -34,7 +29,7 @@ interface Delivery {
   readonly name: string;
   readonly fixture: WebhookFixture;
   /** Re-signed now, as the vendor would, rather than sent with the fixture's fixed signature. */
-  readonly signAtRunTime?: VendorId;
+  readonly signAtRunTime?: string;
 }
 
 const deliveries: Delivery[] = [

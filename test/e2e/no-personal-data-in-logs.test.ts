@@ -16,13 +16,8 @@ import { normalizePhone } from '../../core/identity/identity.ts';
 import { buildJourney } from '../../demo/journey.ts';
 import { people } from '../../demo/people.ts';
 import { type DeliveryResult, postJourney } from '../../demo/post.ts';
+import { generateWebhookKeys, signWebhook, type WebhookKeys } from '../../demo/vendor-webhooks.ts';
 import { type LocalHub, startLocalHub } from '../../local/hub.ts';
-import {
-  generateWebhookKeys,
-  signWebhook,
-  type VendorId,
-  type WebhookKeys,
-} from '../../scripts/support/vendor-webhooks.ts';
 import { loadFixtureCases } from '../support/ingest.ts';
 
 // Before any import builds a Powertools logger: loggers read their level when they are created.
@@ -34,7 +29,7 @@ const LOG_ENV = vi.hoisted(() => {
 });
 
 const PUBLIC_URL = 'https://hooks.northwind.example';
-const VENDORS: readonly VendorId[] = ['shopify', 'hubspot', 'square', 'sendgrid', 'twilio'];
+const VENDORS: readonly string[] = ['shopify', 'hubspot', 'square', 'sendgrid', 'twilio'];
 const SIGNATURE_HEADER = /signature|timestamp|hmac/i;
 
 /** Everything written while the hub runs, one entry per write. */
@@ -156,14 +151,13 @@ function fixtureBody(fixture: ReturnType<typeof loadFixtureCases>[number]['fixtu
 async function postFixtures(hub: LocalHub, keys: WebhookKeys): Promise<number[]> {
   const statuses: number[] = [];
   for (const { connector, fixture } of loadFixtureCases()) {
-    if (!(VENDORS as readonly string[]).includes(connector) || (fixture.request.method ?? 'POST') !== 'POST')
-      continue;
+    if (!VENDORS.includes(connector) || (fixture.request.method ?? 'POST') !== 'POST') continue;
     const headers = Object.fromEntries(
       Object.entries(fixture.request.headers).filter(([name]) => !SIGNATURE_HEADER.test(name)),
     );
     const signed = signWebhook(
       {
-        connector: connector as VendorId,
+        connector,
         body: fixtureBody(fixture),
         headers,
         ...(fixture.request.query ? { query: fixture.request.query } : {}),

@@ -26,10 +26,10 @@ import { FakeShopify } from '../../connectors/shopify/fake-api.ts';
 import { FakeSquare } from '../../connectors/square/fake-api.ts';
 import { buildJourney } from '../../demo/journey.ts';
 import { type DeliveryResult, postJourney } from '../../demo/post.ts';
+import { generateWebhookKeys } from '../../demo/vendor-webhooks.ts';
 import type { EventBridgeEvent } from '../../local/eventbridge/event.ts';
 import { compileEventPattern } from '../../local/eventbridge/pattern.ts';
 import { type LocalHub, startLocalHub } from '../../local/hub.ts';
-import { generateWebhookKeys } from '../../scripts/support/vendor-webhooks.ts';
 import { clearAwsAndOmnihubEnvironment } from '../local/support/environment.ts';
 import type { FakeVendor, RecordedRequest } from '../support/fake-vendor.ts';
 

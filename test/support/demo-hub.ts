@@ -6,8 +6,8 @@
 import { buildJourney, type Journey } from '../../demo/journey.ts';
 import { type DeliveryResult, postJourney } from '../../demo/post.ts';
 import { type JourneyTruth, truthOf } from '../../demo/truth.ts';
+import { generateWebhookKeys, type WebhookKeys } from '../../demo/vendor-webhooks.ts';
 import { type LocalHub, startLocalHub } from '../../local/hub.ts';
-import { generateWebhookKeys, type WebhookKeys } from '../../scripts/support/vendor-webhooks.ts';
 
 /** Vendors sign the public URL, which need not be the address the hub listens on (a tunnel, say). */
 export const DEMO_PUBLIC_URL = 'https://hooks.northwind.example';

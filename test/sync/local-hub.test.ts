@@ -14,8 +14,8 @@ import { FakeHubSpot } from '../../connectors/hubspot/fake-api.ts';
 import { FakeSendGrid } from '../../connectors/sendgrid/fake-api.ts';
 import { FakeShopify } from '../../connectors/shopify/fake-api.ts';
 import { FakeSquare } from '../../connectors/square/fake-api.ts';
+import { generateWebhookKeys, signWebhook, type WebhookKeys } from '../../demo/vendor-webhooks.ts';
 import { type LocalHub, startLocalHub } from '../../local/hub.ts';
-import { generateWebhookKeys, signWebhook, type WebhookKeys } from '../../scripts/support/vendor-webhooks.ts';
 
 const PUBLIC_URL = 'https://hooks.example.com';
 const hubspot = new FakeHubSpot('hs-token');

@@ -3,8 +3,8 @@
  * (`$OMNIHUB_OUTBOX_DIR/<destination>.jsonl`, served at `GET /local/outbox/<destination>`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateWebhookKeys, signWebhook, type WebhookKeys } from '../../demo/vendor-webhooks.ts';
 import { type LocalHub, startLocalHub } from '../../local/hub.ts';
-import { generateWebhookKeys, signWebhook, type WebhookKeys } from '../../scripts/support/vendor-webhooks.ts';
 
 const PUBLIC_URL = 'https://hooks.example.com';
 let hub: LocalHub;

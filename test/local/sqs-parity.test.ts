@@ -1,7 +1,8 @@
 /**
  * SQS answers that real AWS clients (boto3, the AWS CLI, the JS SDK) depend on, checked through the
  * real @aws-sdk/client-sqs against the hub: GetQueueAttributes for names the queue has no value for,
- * the queue's encryption as deployed, and ChangeMessageVisibility after the visibility timeout expired.
+ * the queue's encryption as deployed, ChangeMessageVisibility after the visibility timeout expired,
+ * and the answer to a query-protocol (form-encoded, XML) request.
  */
 import {
   ChangeMessageVisibilityCommand,
@@ -11,6 +12,8 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+// The XML error parser the SDK's query-protocol clients use.
+import { parseXmlErrorBody } from '@aws-sdk/core/protocols';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalHub } from '../../local/hub.ts';
 import { SqsQueue } from '../../local/sqs/queue.ts';
@@ -172,5 +175,53 @@ describe('SQS ChangeMessageVisibility after the visibility timeout expired', () 
     expect(queue.receive()).toEqual([]);
     now += 1;
     expect(queue.receive().map((message) => message.attributes.ApproximateReceiveCount)).toEqual(['2']);
+  });
+});
+
+describe('SQS query protocol (form-encoded, XML), which the hub does not serve', () => {
+  async function queryRequest(path: string, form: Record<string, string>) {
+    const response = await fetch(`${hub.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      body: new URLSearchParams({ ...form, Version: '2012-11-05' }).toString(),
+    });
+    const body = new Uint8Array(await response.arrayBuffer());
+    // The parser needs only the UTF-8 decoder of a client's serde context.
+    const context = {
+      utf8Encoder: (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8'),
+    } as unknown as Parameters<typeof parseXmlErrorBody>[1];
+    return { response, parsed: await parseXmlErrorBody(body, context) };
+  }
+
+  it.each([
+    ['/', { Action: 'ListQueues' }],
+    ['/000000000000/order-recorder', { Action: 'SendMessage', MessageBody: 'hello' }],
+  ])('answers POST %s with an SQS XML error naming the JSON protocol', async (path, form) => {
+    const { response, parsed } = await queryRequest(path, form);
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toBe('text/xml');
+    expect(parsed.Error).toMatchObject({
+      Type: 'Sender',
+      Code: 'AWS.SimpleQueueService.UnsupportedOperation',
+    });
+    expect(parsed.Error.Message).toContain(
+      `does not serve the SQS query protocol (form-encoded Action=${form.Action}`,
+    );
+    expect(parsed.Error.Message).toContain(`AWS JSON 1.0, POST with X-Amz-Target: AmazonSQS.${form.Action}`);
+    expect(parsed.RequestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(response.headers.get('x-amzn-requestid')).toBe(parsed.RequestId);
+  });
+
+  it('escapes what it echoes and keeps the 404 for form posts that are no SQS call', async () => {
+    const { parsed } = await queryRequest('/', { Action: '<script>' });
+    expect(parsed.Error.Message).toContain('Action=<Operation>');
+
+    const notSqs = await fetch(`${hub.url}/nowhere`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'name=value',
+    });
+    expect(notSqs.status).toBe(404);
+    expect(await notSqs.json()).toMatchObject({ error: 'not_found' });
   });
 });

@@ -3,6 +3,7 @@
  * answered in front of dynalite (DescribeTimeToLive, UpdateTimeToLive), the sweep that deletes expired
  * items, and the hub enabling TTL on every table that declares a `ttlAttribute`, as the stack does.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -183,24 +184,30 @@ describe('DynamoDB TTL sweep', () => {
     expect(await exists(client, 'items', { pk: { S: 'old' } })).toBe(true);
   });
 
-  it('never keeps the process alive and stops when told', async () => {
-    const settings = {
-      attributeOf: async () => undefined,
-      table: async () => ({ TableStatus: 'ACTIVE', CreationDateTime: 0, KeySchema: [] }),
-    } as unknown as TimeToLiveSettings;
-    const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
-    const before = timers();
+  it('never keeps the process alive', () => {
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'test/local/fixtures/idle-ttl-sweeper.ts'],
+      {
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
+    // Exited by itself (a timeout would kill it with a signal), after at least one sweep.
+    expect({ status: child.status, signal: child.signal }).toEqual({ status: 0, signal: null });
+    expect(child.stdout).toContain('swept');
+  });
+
+  it('stops sweeping when told', async () => {
+    const failures: string[] = [];
     const sweeper = new TimeToLiveSweeper({
-      // Nothing listens there: every sweep fails at once and is reported.
       endpoint: 'http://127.0.0.1:9',
-      settings,
+      settings: {} as TimeToLiveSettings,
       intervalMs: 10,
       onError: (message) => failures.push(message),
     });
-    const failures: string[] = [];
     sweeper.start();
     await eventually(async () => failures.length >= 2);
-    expect(timers()).toBe(before);
     await sweeper.stop();
     const reported = failures.length;
     await new Promise((resolve) => setTimeout(resolve, 100));

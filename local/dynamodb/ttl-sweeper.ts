@@ -15,6 +15,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
@@ -135,7 +136,7 @@ export class TimeToLiveSweeper {
         },
       };
       const keyAliases = keyNames.map((_, index) => `#key${index}`);
-      let start: Record<string, never> | undefined;
+      let start: Record<string, AttributeValue> | undefined;
       do {
         const pageStarted = performance.now();
         const page = await this.client.send(
@@ -161,7 +162,7 @@ export class TimeToLiveSweeper {
             if (!(error instanceof ConditionalCheckFailedException)) throw error;
           }
         }
-        start = page.LastEvaluatedKey as Record<string, never> | undefined;
+        start = page.LastEvaluatedKey;
         // Rest as long as the page took: the sweep never takes more than half of dynalite's time, so
         // requests under load keep their latency while a big table is swept.
         if (start !== undefined) {

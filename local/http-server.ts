@@ -2,6 +2,8 @@
  * The hub's single HTTP listener. Requests carrying `X-Amz-Target` are AWS API calls (EventBridge,
  * SQS); everything else is the API Gateway side: the topology's webhook and API routes (route keys
  * with `{name}` path parameters, matched as API Gateway does), `GET /health` and `GET /local/events`.
+ * A form-encoded SQS query-protocol call that matches no route gets SQS's XML error saying that only
+ * the JSON protocol is served (`sqs/query-protocol.ts`).
  *
  * Answers of the hub itself (404, 405, 413, 500, ...) are JSON `{"error": code, "message": ...}` and
  * never carry a stack trace. Where API Gateway answers differently, the hub follows the project's
@@ -35,6 +37,7 @@ import { keepIdleConnectionsOpen } from './keep-alive.ts';
 import type { LocalFunction } from './lambda/local-function.ts';
 import { describeError, type HubLogger } from './log.ts';
 import type { SqsApi } from './sqs/api.ts';
+import { mayBeSqsQueryRequest, sqsQueryAction, writeSqsQueryProtocolError } from './sqs/query-protocol.ts';
 
 /** A route (webhook or API) bound to its function. */
 export interface RouteBinding {
@@ -242,6 +245,7 @@ export class HubHttpServer {
       .map((route) => ({ route, match: route.pattern.exec(rawPath) }))
       .filter((candidate) => candidate.match !== null);
     if (matching.length === 0) {
+      if (await this.answeredSqsQueryRequest(request, response, rawQueryString)) return;
       writeError(response, 404, 'not_found', `No route for ${request.method} ${rawPath}.`);
       return;
     }
@@ -255,6 +259,34 @@ export class HubHttpServer {
       pathParameters[name] = decodePathParameter(chosen.match?.[index + 1] ?? '');
     });
     await this.handleRoute(chosen.route.binding, pathParameters, request, response, rawPath, rawQueryString);
+  }
+
+  /**
+   * An SQS query-protocol call (form-encoded `Action=...`, to `/` or a queue URL) gets the XML error its
+   * client can read, saying that only the JSON protocol is served; anything else is left to the 404.
+   */
+  private async answeredSqsQueryRequest(
+    request: IncomingMessage,
+    response: ServerResponse,
+    rawQueryString: string,
+  ): Promise<boolean> {
+    if (!mayBeSqsQueryRequest(request.method, request.headers['content-type'])) return false;
+    let body: Buffer = Buffer.alloc(0);
+    if (request.method === 'POST') {
+      try {
+        body = await readBody(request, MAX_REQUEST_BODY_BYTES);
+      } catch (error) {
+        if (!(error instanceof PayloadTooLargeError)) throw error;
+        writeError(response, 413, 'payload_too_large', 'The request body exceeds 10 MB.', {
+          connection: 'close',
+        });
+        return true;
+      }
+    }
+    const action = sqsQueryAction(body, rawQueryString);
+    if (action === undefined) return false;
+    writeSqsQueryProtocolError(response, action);
+    return true;
   }
 
   private methodNotAllowed(response: ServerResponse, path: string, allowed: string): void {

@@ -6,10 +6,15 @@
  * before PutEvents answers, so an ingest handler that got a success (and then answered the vendor
  * 2xx) cannot lose the event to a crash.
  *
+ * The account's `default` bus: an entry without `EventBusName` (or naming `default` or its ARN) goes
+ * there, as on AWS. The topology puts no rule and no archive on it (nor does the deployed stack), so
+ * such an entry is validated and accepted with an `EventId`, then reaches no rule and no archive:
+ * exactly what AWS does with it. The hub logs it once, since it usually means a handler did not set
+ * `EventBusName` from `OMNIHUB_BUS_NAME`.
+ *
  * Differences from AWS, on purpose:
- * - An entry for another bus (or without `EventBusName`, i.e. the `default` bus) fails with
- *   `InvalidArgument`. AWS accepts events for a bus that does not exist and drops them silently, which
- *   is how a missing `OMNIHUB_BUS_NAME` would go unnoticed; locally it should fail loudly.
+ * - An entry for a bus that is neither the hub's nor `default` fails with `InvalidArgument`. AWS
+ *   accepts events for a bus that does not exist and drops them silently; locally it fails loudly.
  * - Delivery to the queue is synchronous and never retried (AWS delivers asynchronously and retries
  *   for 24 hours); a target that refuses the message (too large for SQS) is logged.
  */
@@ -66,7 +71,11 @@ export interface PutEventsResult {
 
 type Entry = Readonly<Record<string, unknown>>;
 
+/** Which of the account's buses an entry is for: the hub's custom bus, or the `default` bus. */
+type TargetBus = 'hub' | 'default';
+
 interface ValidEntry {
+  readonly bus: TargetBus;
   readonly source: string;
   readonly detailType: string;
   readonly detail: Readonly<Record<string, unknown>>;
@@ -121,11 +130,15 @@ function parseTime(value: unknown): Date | undefined {
 export class LocalEventBus {
   readonly name: string;
   readonly arn: string;
+  /** The ARN of the account's `default` bus, which PutEvents also accepts. */
+  readonly defaultBusArn: string;
   private readonly now: () => Date;
+  private defaultBusReported = false;
 
   constructor(private readonly options: LocalEventBusOptions) {
     this.name = options.name;
     this.arn = `arn:aws:events:${options.region}:${options.accountId}:event-bus/${options.name}`;
+    this.defaultBusArn = `arn:aws:events:${options.region}:${options.accountId}:event-bus/default`;
     this.now = options.now ?? (() => new Date());
   }
 
@@ -181,11 +194,16 @@ export class LocalEventBus {
         account: this.options.accountId,
         region: this.options.region,
       });
+      results.push({ EventId: event.id });
+      if (valid.bus === 'default') {
+        // The default bus has no rules and no archive here: accepted, and delivered nowhere.
+        this.reportDefaultBus();
+        continue;
+      }
       // Serialised once for the archive and every matching rule's queue.
       const eventJson = JSON.stringify(event);
       this.options.archive.append(event, receivedAt, eventJson);
       for (const queue of this.deliver(event, this.options.rules, eventJson)) touchedQueues.add(queue);
-      results.push({ EventId: event.id });
     }
     await Promise.all([
       this.options.archive.persist(),
@@ -257,7 +275,7 @@ export class LocalEventBus {
     if (source.startsWith('aws.')) {
       throw new EntryError('NotAuthorizedForSourceException', 'Not authorized for the source.');
     }
-    this.assertOwnBus(entry.EventBusName);
+    const bus = this.targetBus(entry.EventBusName);
     let detail: unknown;
     try {
       detail = JSON.parse(detailText);
@@ -275,6 +293,7 @@ export class LocalEventBus {
       );
     }
     return {
+      bus,
       source,
       detailType,
       detail: detail as Record<string, unknown>,
@@ -283,12 +302,28 @@ export class LocalEventBus {
     };
   }
 
-  private assertOwnBus(eventBusName: unknown): void {
-    if (eventBusName === this.name || eventBusName === this.arn) return;
-    const given = typeof eventBusName === 'string' && eventBusName.length > 0 ? eventBusName : 'default';
+  /** The bus an entry is for; no `EventBusName` means the `default` bus, as on AWS. */
+  private targetBus(eventBusName: unknown): TargetBus {
+    if (eventBusName === this.name || eventBusName === this.arn) return 'hub';
+    if (
+      eventBusName === undefined ||
+      eventBusName === null ||
+      eventBusName === 'default' ||
+      eventBusName === this.defaultBusArn
+    ) {
+      return 'default';
+    }
     throw new EntryError(
       'InvalidArgument',
-      `Parameter EventBusName is not valid. Reason: the local hub serves only the event bus '${this.name}' (${this.arn}), not '${given}'.`,
+      `Parameter EventBusName is not valid. Reason: the local hub serves only the event bus '${this.name}' (${this.arn}) and the account's default bus, not '${String(eventBusName)}'.`,
+    );
+  }
+
+  private reportDefaultBus(): void {
+    if (this.defaultBusReported) return;
+    this.defaultBusReported = true;
+    this.options.log.warn(
+      `PutEvents accepted an entry for the default bus (no EventBusName, or 'default'): it reaches no rule and is not archived, as on AWS, where the topology's rules are on '${this.name}'`,
     );
   }
 }

@@ -16,22 +16,49 @@ const BATCH_ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
 type Input = Readonly<Record<string, unknown>>;
 
-/** Names GetQueueAttributes knows; `All` returns every one of them. */
-const QUEUE_ATTRIBUTE_NAMES = [
+/**
+ * Every attribute name the SQS API reference lists for GetQueueAttributes. A name outside this list is
+ * `InvalidAttributeName`; a listed name the queue has no value for (`Policy`, `RedriveAllowPolicy`,
+ * the FIFO attributes of a standard queue, `RedrivePolicy` of a dead-letter queue) is left out of the
+ * answer, as SQS does.
+ */
+const QUEUE_ATTRIBUTE_NAMES: ReadonlySet<string> = new Set([
   'ApproximateNumberOfMessages',
-  'ApproximateNumberOfMessagesNotVisible',
   'ApproximateNumberOfMessagesDelayed',
+  'ApproximateNumberOfMessagesNotVisible',
+  'ContentBasedDeduplication',
   'CreatedTimestamp',
-  'LastModifiedTimestamp',
+  'DeduplicationScope',
   'DelaySeconds',
+  'FifoQueue',
+  'FifoThroughputLimit',
+  'KmsDataKeyReusePeriodSeconds',
+  'KmsMasterKeyId',
+  'LastModifiedTimestamp',
   'MaximumMessageSize',
   'MessageRetentionPeriod',
+  'Policy',
   'QueueArn',
   'ReceiveMessageWaitTimeSeconds',
-  'VisibilityTimeout',
+  'RedriveAllowPolicy',
   'RedrivePolicy',
   'SqsManagedSseEnabled',
-] as const;
+  'VisibilityTimeout',
+]);
+
+/** SQS's default `KmsDataKeyReusePeriodSeconds`, which the stack does not change. */
+const KMS_DATA_KEY_REUSE_PERIOD_SECONDS = 300;
+
+/**
+ * What `KmsMasterKeyId` names for every queue of the hub. The deployed consumer queues and their DLQs
+ * are encrypted with the hub's customer-managed key (lib/integration-hub.ts), for which CloudFormation
+ * stores the key's ARN; the local hub has no KMS, so an alias ARN of the queue's region and account
+ * stands for that key. Messages are not encrypted locally.
+ */
+export function localHubKeyArn(queueArn: string): string {
+  const [, partition = 'aws', , region = '', accountId = ''] = queueArn.split(':');
+  return `arn:${partition}:kms:${region}:${accountId}:alias/omnihub-local-hub-key`;
+}
 
 const MESSAGE_SYSTEM_ATTRIBUTE_NAMES: readonly (keyof MessageSystemAttributes)[] = [
   'SenderId',
@@ -411,13 +438,14 @@ export class SqsApi {
     const queue = this.queueAt(input);
     const requested = optionalStringList(input, 'AttributeNames');
     for (const name of requested) {
-      if (name !== 'All' && !(QUEUE_ATTRIBUTE_NAMES as readonly string[]).includes(name)) {
+      if (name !== 'All' && !QUEUE_ATTRIBUTE_NAMES.has(name)) {
         throw new SqsError('InvalidAttributeName', `Unknown Attribute ${name}.`);
       }
     }
     const counts = queue.counts();
     const createdSeconds = String(Math.floor(queue.createdTimestamp / 1000));
     const redrive = queue.settings.redrive;
+    // The queue as deployed: encrypted with the hub's KMS key (so not SQS-managed SSE), no policy.
     const all: Record<string, string> = {
       ApproximateNumberOfMessages: String(counts.visible),
       ApproximateNumberOfMessagesNotVisible: String(counts.inFlight),
@@ -430,7 +458,9 @@ export class SqsApi {
       QueueArn: queue.arn,
       ReceiveMessageWaitTimeSeconds: '0',
       VisibilityTimeout: String(queue.visibilityTimeoutSeconds),
-      SqsManagedSseEnabled: 'true',
+      KmsMasterKeyId: localHubKeyArn(queue.arn),
+      KmsDataKeyReusePeriodSeconds: String(KMS_DATA_KEY_REUSE_PERIOD_SECONDS),
+      SqsManagedSseEnabled: 'false',
       ...(redrive
         ? {
             RedrivePolicy: JSON.stringify({

@@ -7,7 +7,6 @@ import { AwsServiceError } from '../aws-json-protocol.ts';
 const SQS_ERRORS = {
   QueueDoesNotExist: { status: 400, queryCode: 'AWS.SimpleQueueService.NonExistentQueue' },
   ReceiptHandleIsInvalid: { status: 404, queryCode: 'ReceiptHandleIsInvalid' },
-  MessageNotInflight: { status: 400, queryCode: 'AWS.SimpleQueueService.MessageNotInflight' },
   EmptyBatchRequest: { status: 400, queryCode: 'AWS.SimpleQueueService.EmptyBatchRequest' },
   TooManyEntriesInBatchRequest: {
     status: 400,

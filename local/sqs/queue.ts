@@ -437,7 +437,12 @@ export class SqsQueue {
     this.changes.notify();
   }
 
-  /** Sets how long a received message stays hidden, counted from now (0 makes it visible at once). */
+  /**
+   * Sets how long a received message stays hidden, counted from now (0 makes it visible at once).
+   * The latest receipt handle keeps working after the visibility timeout expired, as long as nobody
+   * received the message again: as on SQS the call succeeds and hides the message again (it does not
+   * count as a receive). An older handle, or one of a deleted message, is refused.
+   */
   changeVisibility(receiptHandle: string, visibilityTimeoutSeconds: number): void {
     this.assertVisibilityTimeout(visibilityTimeoutSeconds);
     const messageId = this.parseReceiptHandle(receiptHandle);
@@ -448,11 +453,7 @@ export class SqsQueue {
         `Value ${receiptHandle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.`,
       );
     }
-    const now = this.now();
-    if (message.visibleAt <= now) {
-      throw new SqsError('MessageNotInflight', 'The message referred to is not in flight.');
-    }
-    message.visibleAt = now + visibilityTimeoutSeconds * 1000;
+    message.visibleAt = this.now() + visibilityTimeoutSeconds * 1000;
     this.record({ op: 'visibility', id: messageId, visibleAt: message.visibleAt });
     this.changes.notify();
   }

@@ -152,8 +152,8 @@ describe('Local bus: PutEvents entry validation', () => {
 
   it.each([
     ['another bus', 'orders', "not 'orders'"],
-    ['no bus (the default bus)', undefined, "not 'default'"],
     ['the ARN of another account', 'arn:aws:events:us-east-1:111111111111:event-bus/omnihub-test', 'not'],
+    ['the default bus of another account', 'arn:aws:events:us-east-1:111111111111:event-bus/default', 'not'],
   ])('fails an entry for %s', async (_label, busName, message) => {
     const result = await eventBridge.send(
       new PutEventsCommand({ Entries: [entry({ EventBusName: busName })] }),
@@ -195,6 +195,52 @@ describe('Local bus: PutEvents entry validation', () => {
     ).toEqual(['ok', 'InvalidArgument', 'ok', 'InvalidArgument', 'MalformedDetail']);
     const archived = await archivedOfType('mixed.batch');
     expect(archived.map((event) => event.detail)).toEqual([{ n: 1 }, { n: 3 }]);
+  });
+});
+
+describe('Local bus: the default bus', () => {
+  const queued = () =>
+    Object.fromEntries(
+      hub
+        .health()
+        .consumers.map((consumer) => [consumer.id, consumer.queue.visible + consumer.queue.inFlight]),
+    );
+
+  it('accepts entries without EventBusName (or for default) as AWS does: no rule, no archive', async () => {
+    const before = queued();
+    const forDefault = { DetailType: 'order.placed', Detail: '{"bus":"default"}' };
+    const result = await eventBridge.send(
+      new PutEventsCommand({
+        Entries: [
+          entry({ ...forDefault, EventBusName: undefined }),
+          entry({ ...forDefault, EventBusName: 'default' }),
+          entry({ ...forDefault, EventBusName: 'arn:aws:events:us-east-1:000000000000:event-bus/default' }),
+          entry({ DetailType: 'order.placed', Detail: '{"bus":"hub"}' }),
+        ],
+      }),
+    );
+    expect(result.FailedEntryCount).toBe(0);
+    expect(result.Entries).toHaveLength(4);
+    for (const resultEntry of result.Entries ?? []) expect(resultEntry.EventId).toMatch(UUID);
+
+    // Only the entry for the hub's bus reached the archive and order-recorder's rule.
+    const archived = (await archivedOfType('order.placed')).filter((event) =>
+      (result.Entries ?? []).some((resultEntry) => resultEntry.EventId === event.id),
+    );
+    expect(archived.map((event) => event.detail)).toEqual([{ bus: 'hub' }]);
+    expect(queued()).toEqual({ ...before, 'order-recorder': (before['order-recorder'] ?? 0) + 1 });
+  });
+
+  it('still validates entries for the default bus', async () => {
+    const result = await eventBridge.send(
+      new PutEventsCommand({ Entries: [entry({ EventBusName: undefined, Source: undefined })] }),
+    );
+    expect(result.Entries).toEqual([
+      {
+        ErrorCode: 'InvalidArgument',
+        ErrorMessage: 'Parameter Source is not valid. Reason: Source is a required argument.',
+      },
+    ]);
   });
 });
 

@@ -6,12 +6,16 @@ import { type LocalDynamoDb, startLocalDynamoDb } from '../../../local/dynamodb/
 import { type LocalHub, startLocalHub } from '../../../local/hub.ts';
 import { testTopology } from './test-topology.ts';
 
+/** Set for every test by vitest.config.ts (fixtures are dated in the past), not by a developer's shell. */
+const KEPT_TEST_SETTINGS = new Set(['OMNIHUB_LOCAL_TTL_SWEEP_SECONDS']);
+
 /**
  * Test workers are throwaway processes: clear the AWS and Omnihub variables a developer's shell may
  * carry (profiles, endpoints, region), so the hub applies its own defaults and the tests are deterministic.
  */
 export function clearAwsAndOmnihubEnvironment(): void {
   for (const name of Object.keys(process.env)) {
+    if (KEPT_TEST_SETTINGS.has(name)) continue;
     if (name.startsWith('AWS_') || name.startsWith('OMNIHUB_')) delete process.env[name];
   }
 }

@@ -160,8 +160,9 @@ export class AwsJsonClient {
     const body = JSON.stringify(input);
     return retry(async () => (await this.#send(operation, body)) as T, {
       attempts: this.#maxAttempts,
-      // Standard mode: full jitter over 100 ms × 2^attempt (the attempt that failed), capped at 20 s.
-      backoff: exponentialBackoff({ firstMs: 200, maxMs: 20_000 }),
+      // Standard mode: full jitter over 100 ms × 2^retries so far (100 ms before the first retry), capped
+      // at 20 s, as @smithy's StandardRetryStrategy (it waits from 500 ms for throttling; we do not).
+      backoff: exponentialBackoff({ firstMs: 100, maxMs: 20_000 }),
       retryable: isRetryableAwsError,
     });
   }

@@ -30,12 +30,7 @@ import type { DeliveryRetry, IntegrationHubProps, WebhookThrottle } from './hub/
 import { createTables } from './hub/tables.ts';
 import { assertUniqueIds, TopologyError } from './hub/topology-checks.ts';
 import { HubMonitoring } from './monitoring.ts';
-import {
-  topology as defaultTopology,
-  type FunctionAccess,
-  selectTopology,
-  type Topology,
-} from './topology.ts';
+import { createTopology, type FunctionAccess, selectTopology, type Topology } from './topology.ts';
 
 export type {
   CustomDomain,
@@ -111,8 +106,14 @@ export class IntegrationHub extends Construct {
   constructor(scope: Construct, id: string, props: IntegrationHubProps = {}) {
     super(scope, id);
 
+    if (props.topology && props.sync) {
+      throw new TopologyError(
+        'Give either topology or sync: build the topology with createTopology({ sync }) to combine them.',
+      );
+    }
+    const topology = props.topology ?? createTopology(props.sync === undefined ? {} : { sync: props.sync });
     try {
-      this.topology = selectTopology(props.topology ?? defaultTopology, {
+      this.topology = selectTopology(topology, {
         ...(props.connectors ? { connectors: props.connectors } : {}),
         ...(props.destinations ? { destinations: props.destinations } : {}),
       });

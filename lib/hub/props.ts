@@ -5,6 +5,7 @@ import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { SyncConfigInput } from '../../core/sync/config.ts';
 import type { AnalyticsProps } from '../analytics.ts';
 import type { Topology } from '../topology.ts';
 
@@ -59,10 +60,19 @@ export interface DeliveryRetry {
  */
 export interface IntegrationHubProps {
   /**
-   * The tables, routes, rules, queues and functions to build.
-   * @default the repository's `topology` (lib/topology.ts)
+   * The tables, routes, rules, queues and functions to build. Give either this or `sync`: a topology
+   * of your own carries its sync configuration already (`createTopology({ sync })`).
+   * @default createTopology({ sync }): the repository's topology (lib/topology.ts)
    */
   readonly topology?: Topology;
+  /**
+   * Fan-out sync configuration (docs/sync.md): which profile events reach which destination, the
+   * fields each receives, which system owns which field, rate limits and delivery retries. Validated
+   * at synth time and passed to the sync functions as `OMNIHUB_SYNC_CONFIG`.
+   * @default the defaults of core/sync/config.ts (every destination on, every field it can take,
+   *   `company` owned by HubSpot, revenue in USD)
+   */
+  readonly sync?: SyncConfigInput;
   /**
    * Deployment stage; suffixes the bus name so stages can share an account.
    * @default - no suffix: the bus is named `topology.bus.name`

@@ -34,7 +34,10 @@ export interface FunctionAccess {
 }
 
 export interface FunctionDefinition extends FunctionAccess {
-  /** Lambda entry module, relative to the repository root; exports `handler`. */
+  /**
+   * Lambda entry module, relative to the repository root (the compiled package resolves it to the `.js`
+   * in `dist/`, lib/bundling.ts), or an absolute path for a function of your own; exports `handler`.
+   */
   readonly entry: string;
   /** @default 256 */
   readonly memoryMiB?: number;

@@ -3,7 +3,6 @@
  * granted) and its own CMK-encrypted log group, bundled by `lib/bundling.ts`.
  */
 import { existsSync } from 'node:fs';
-import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as events from 'aws-cdk-lib/aws-events';
@@ -11,7 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
-import { omnihubFunction, REPO_ROOT } from '../bundling.ts';
+import { entryFile, omnihubFunction } from '../bundling.ts';
 import { DEFAULTS, type FunctionAccess, type FunctionDefinition } from '../topology.ts';
 import { createLogGroup, type HubContext } from './context.ts';
 import { TopologyError } from './topology-checks.ts';
@@ -31,10 +30,9 @@ export function createHubFunction(
   description: string,
   definition: FunctionDefinition,
 ): NodejsFunction {
-  if (!existsSync(path.resolve(REPO_ROOT, definition.entry))) {
-    throw new TopologyError(
-      `${scope.node.path}: entry '${definition.entry}' does not exist under ${REPO_ROOT}.`,
-    );
+  const entry = entryFile(definition.entry);
+  if (!existsSync(entry)) {
+    throw new TopologyError(`${scope.node.path}: entry '${definition.entry}' does not exist (${entry}).`);
   }
   const logGroup = createLogGroup(scope, 'LogGroup', hub);
   const role = new iam.Role(scope, 'Role', {

@@ -4,13 +4,29 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import type { TableRows } from './flatten.ts';
 import { toJsonLine } from './flatten.ts';
 import { type TableDefinition, tables } from './schema.ts';
 import { views } from './views.ts';
 
 export type ExportFormat = 'parquet' | 'csv';
+
+/**
+ * A new in-memory database. DuckDB is loaded on first use: it is an optional peer of the npm package
+ * (a native module of some 70 MB), needed only by `omnihub sql` and `omnihub export`.
+ */
+async function openDatabase(): Promise<DuckDBInstance> {
+  let duckdb: typeof import('@duckdb/node-api');
+  try {
+    duckdb = await import('@duckdb/node-api');
+  } catch (error) {
+    throw new Error('DuckDB is not installed: `npm install @duckdb/node-api` for omnihub sql and export', {
+      cause: error,
+    });
+  }
+  return duckdb.DuckDBInstance.create(':memory:');
+}
 
 export interface WrittenTable {
   readonly table: string;
@@ -47,7 +63,7 @@ export async function writeTables(
   onTable?: (written: WrittenTable) => void,
 ): Promise<WrittenTable[]> {
   mkdirSync(dir, { recursive: true });
-  const instance = await DuckDBInstance.create(':memory:');
+  const instance = await openDatabase();
   const connection = await instance.connect();
   const written: WrittenTable[] = [];
   try {
@@ -117,7 +133,7 @@ export class AnalyticsSession {
    * session.close();
    */
   static async open(dir: string, format: ExportFormat): Promise<AnalyticsSession> {
-    const instance = await DuckDBInstance.create(':memory:');
+    const instance = await openDatabase();
     const connection = await instance.connect();
     try {
       for (const table of tables) {

@@ -11,6 +11,8 @@
  * - `omnihub:domainName` + `omnihub:certificateArn`: serve the API on your domain.
  * - `omnihub:analytics`: `false` leaves out the Firehose/Glue/Athena analytics.
  * - `omnihub:sourceMaps`: `true` maps stack traces to the sources (5–15 ms more cold start).
+ * - the hub's `sync` prop (docs/sync.md): `OMNIHUB_SYNC_CONFIG` (JSON), else the file in
+ *   `OMNIHUB_SYNC_CONFIG_FILE`, else `omnihub.sync.json` in the directory `cdk` runs in, else the defaults.
  *
  * The placeholders exist so that `cdk synth` works offline with no credentials at all. A stack synthesized
  * with a placeholder carries a warning, and deploying it fails at the CLI's account check rather than
@@ -23,6 +25,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Annotations, App, type AppProps, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { readSyncConfig } from '../core/sync/config.ts';
 import type { IntegrationHubProps } from '../lib/integration-hub.ts';
 import { OmnihubStack } from '../lib/stack.ts';
 
@@ -111,5 +114,6 @@ function contextString(app: App, key: string): string | undefined {
 
 // Synthesize only when run as the app (by the CDK CLI), not when a test imports createApp.
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  createApp().app.synth();
+  // The file is read here, by the app the CDK CLI runs, never by the construct.
+  createApp({ hub: { sync: readSyncConfig(process.cwd()) } }).app.synth();
 }

@@ -13,8 +13,63 @@ import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
-/** Function entries are paths relative to the repository root, which is one level above `lib/`. */
-export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * Where the code runs from: the TypeScript sources (the repository, through tsx or vitest), or the
+ * compiled package (`dist/`, installed from npm into someone else's CDK app).
+ */
+const COMPILED = !import.meta.url.endsWith('.ts');
+
+/**
+ * The directory topology entries are relative to: the repository root when running from the sources,
+ * the package's `dist/` when compiled (one level above `lib/` either way).
+ */
+export const CODE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The lock files NodejsFunction knows, by package manager. */
+const LOCK_FILES = ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lock', 'bun.lockb'];
+
+/**
+ * The file of a function entry. Relative entries are the topology's (`functions/profile-writer.ts`,
+ * `connectors/<id>/handler.ts`, `analytics/lambda/*.ts`): the TypeScript source from the sources, the
+ * compiled `.js` beside it in `dist/` from the installed package. Absolute entries (functions of your
+ * own in a topology you pass) are taken as they are.
+ *
+ * @example
+ * entryFile('functions/profile-api.ts'); // <repo>/functions/profile-api.ts, or <package>/dist/functions/profile-api.js
+ */
+export function entryFile(entry: string): string {
+  if (path.isAbsolute(entry)) return entry;
+  const file = path.resolve(CODE_ROOT, entry);
+  return COMPILED ? file.replace(/\.ts$/, '.js') : file;
+}
+
+/**
+ * The project NodejsFunction bundles in: the directory esbuild runs in and every entry must be under,
+ * and the lock file that says which package manager runs esbuild.
+ *
+ * From the sources, the repository and its lock file (bundles stay byte-stable across synths). From the
+ * installed package, the nearest directory at or above the package with a lock file: the app that
+ * installed it (or its workspace root), whose `node_modules` esbuild resolves the functions' imports
+ * from, with no Docker.
+ *
+ * @throws Error when the installed package has no lock file at or above it.
+ */
+export function bundlingProject(): { projectRoot: string; depsLockFilePath: string | undefined } {
+  if (!COMPILED) {
+    const lockFile = path.join(CODE_ROOT, 'package-lock.json');
+    return { projectRoot: CODE_ROOT, depsLockFilePath: existsSync(lockFile) ? lockFile : undefined };
+  }
+  const packageRoot = path.dirname(CODE_ROOT);
+  for (let dir = packageRoot; ; dir = path.dirname(dir)) {
+    const lockFile = LOCK_FILES.map((name) => path.join(dir, name)).find((file) => existsSync(file));
+    if (lockFile) return { projectRoot: dir, depsLockFilePath: lockFile };
+    if (path.dirname(dir) === dir) break;
+  }
+  throw new Error(
+    `Omnihub bundles its functions in the app that installed it, found by its lock file (${LOCK_FILES.join(', ')}); ` +
+      `there is none in ${packageRoot} or above. Install your dependencies with a package manager that writes one.`,
+  );
+}
 
 /**
  * The newest Node.js runtime this aws-cdk-lib knows. esbuild's target is derived from it so the two
@@ -55,7 +110,7 @@ export function lambdaBundling(target: string): BundlingOptions {
 }
 
 export interface OmnihubFunctionProps {
-  /** Entry module, relative to the repository root; exports `handler`. */
+  /** Entry module (see {@link entryFile}): relative to the repository root, or absolute; exports `handler`. */
   readonly entry: string;
   readonly description: string;
   readonly memorySize: number;
@@ -77,18 +132,19 @@ export interface OmnihubFunctionProps {
 }
 
 /**
- * Every Omnihub Lambda: Node.js 24 on arm64, bundled with {@link lambdaBundling} from the repository's
- * lockfile, source maps shipped (and read only with `sourceMaps`), Powertools named. The hub's and the analytics' functions are built here.
+ * Every Omnihub Lambda: Node.js 24 on arm64, bundled locally with esbuild and {@link lambdaBundling} in
+ * the {@link bundlingProject}, source maps shipped (and read only with `sourceMaps`), Powertools named.
+ * The hub's and the analytics' functions are built here.
  *
  * @example
  * omnihubFunction(scope, { entry: 'functions/profile-api.ts', description, memorySize: 256, timeout, role, logGroup, serviceName: 'profile-api' });
  */
 export function omnihubFunction(scope: Construct, props: OmnihubFunctionProps): NodejsFunction {
-  const entry = path.resolve(REPO_ROOT, props.entry);
+  const entry = entryFile(props.entry);
   if (!existsSync(entry)) {
-    throw new Error(`${scope.node.path}: entry '${props.entry}' does not exist under ${REPO_ROOT}.`);
+    throw new Error(`${scope.node.path}: entry '${props.entry}' does not exist (${entry}).`);
   }
-  const lockFile = path.join(REPO_ROOT, 'package-lock.json');
+  const { projectRoot, depsLockFilePath } = bundlingProject();
   return new NodejsFunction(scope, 'Function', {
     entry,
     handler: 'handler',
@@ -99,8 +155,8 @@ export function omnihubFunction(scope: Construct, props: OmnihubFunctionProps): 
     timeout: props.timeout,
     role: props.role,
     logGroup: props.logGroup,
-    projectRoot: REPO_ROOT,
-    depsLockFilePath: existsSync(lockFile) ? lockFile : undefined,
+    projectRoot,
+    depsLockFilePath,
     environment: {
       ...(props.sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
       POWERTOOLS_SERVICE_NAME: props.serviceName,

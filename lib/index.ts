@@ -1,5 +1,6 @@
 /** Omnihub as a library: the hub construct, its stack, and the topology both are built from. */
 
+export { type SyncConfig, SyncConfigError, type SyncConfigInput } from '../core/sync/config.ts';
 export type { TableDefinition } from '../core/tables.ts';
 export { Analytics, type AnalyticsProps } from './analytics.ts';
 export {
@@ -18,6 +19,7 @@ export type {
   ConsumerDefinition,
   IngestRoute,
   Topology,
+  TopologyOptions,
   TopologySelection,
 } from './topology.ts';
-export { selectTopology, topology } from './topology.ts';
+export { createTopology, selectTopology, topology } from './topology.ts';

@@ -8,7 +8,13 @@
 import { connectors } from '../connectors/index.ts';
 import type { ConnectorDefinition } from '../core/connector.ts';
 import { PROFILE_API, type ProfileApiFunction } from '../core/profile/api.ts';
-import { loadSyncConfig, resolveDestination, SYNC_CONFIG_ENV, type SyncConfig } from '../core/sync/config.ts';
+import {
+  resolveDestination,
+  resolveSyncConfig,
+  SYNC_CONFIG_ENV,
+  type SyncConfig,
+  type SyncConfigInput,
+} from '../core/sync/config.ts';
 import { idempotencyTable, profileTable, syncStateTable, type TableDefinition } from '../core/tables.ts';
 
 /** Names of the environment variables through which functions find their resources. */
@@ -29,7 +35,10 @@ export interface FunctionAccess {
 }
 
 export interface FunctionDefinition extends FunctionAccess {
-  /** Lambda entry module, relative to the repository root; exports `handler`. */
+  /**
+   * Lambda entry module, relative to the repository root (the compiled package resolves it to the `.js`
+   * in `dist/`, lib/bundling.ts), or an absolute path for a function of your own; exports `handler`.
+   */
   readonly entry: string;
   /** @default 256 */
   readonly memoryMiB?: number;
@@ -136,8 +145,12 @@ export function syncConsumer(connector: ConnectorDefinition, config: SyncConfig)
   };
 }
 
-/** The sync configuration in effect (defaults, `omnihub.sync.json`, see core/sync/config.ts). */
-export const syncConfig: SyncConfig = loadSyncConfig();
+/** The sync consumers of every connector with an outbound part, except the destinations turned off. */
+function syncConsumers(config: SyncConfig): ConsumerDefinition[] {
+  return Object.values(connectors)
+    .filter((connector) => connector.outbound && config.destinations[connector.id]?.enabled !== false)
+    .map((connector) => syncConsumer(connector, config));
+}
 
 /** Default values shared by both runtimes. */
 export const DEFAULTS = {
@@ -180,6 +193,10 @@ function profileRoutesServedBy(served: ProfileApiFunction): ApiRoute[] {
     .map(({ method, path }) => ({ method, path }));
 }
 
+/**
+ * The topology with the default sync configuration (core/sync/config.ts); {@link createTopology} builds
+ * it with another. Nothing here reads a file or the environment.
+ */
 export const topology: Topology = {
   bus: { name: 'omnihub', archiveRetentionDays: 30 },
   tables: [idempotencyTable, profileTable, syncStateTable],
@@ -199,9 +216,7 @@ export const topology: Topology = {
       timeoutSeconds: 30,
       queue: { batchSize: 10, maxReceiveCount: 5 },
     },
-    ...Object.values(connectors)
-      .filter((connector) => connector.outbound && syncConfig.destinations[connector.id]?.enabled !== false)
-      .map((connector) => syncConsumer(connector, syncConfig)),
+    ...syncConsumers(resolveSyncConfig({}, 'the default sync configuration')),
   ],
   api: [
     {
@@ -222,6 +237,32 @@ export const topology: Topology = {
     },
   ],
 };
+
+export interface TopologyOptions {
+  /**
+   * Overrides of the fan-out sync configuration (docs/sync.md): which events reach which destination,
+   * fields, ownership, rate limits, delivery.
+   * @default the defaults of core/sync/config.ts
+   */
+  readonly sync?: SyncConfigInput;
+}
+
+/**
+ * The topology with the given sync configuration: the default {@link topology} with its sync consumers
+ * (rules, `OMNIHUB_SYNC_CONFIG`, destinations turned off) built from `sync`.
+ *
+ * @throws SyncConfigError naming the offending path of `sync`.
+ * @example
+ * createTopology({ sync: { destinations: { shopify: { enabled: false } }, owners: { company: 'hubspot' } } });
+ */
+export function createTopology(options: TopologyOptions = {}): Topology {
+  if (options.sync === undefined) return topology;
+  const sync = resolveSyncConfig(options.sync, 'sync');
+  return {
+    ...topology,
+    consumers: [...topology.consumers.filter((consumer) => !consumer.destination), ...syncConsumers(sync)],
+  };
+}
 
 /** Which connectors receive webhooks and which destinations are synced; omitted means all. */
 export interface TopologySelection {

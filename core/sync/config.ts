@@ -2,14 +2,20 @@
  * Fan-out sync configuration: which canonical events reach which destination, which profile fields
  * each destination receives, which system owns which field, and the delivery knobs.
  *
- * Defaults ship here; a JSON file overrides them (`omnihub.sync.json` at the repository root, or the
- * path in `OMNIHUB_SYNC_CONFIG_FILE`). In AWS the stack passes the resolved configuration to the sync
- * functions as `OMNIHUB_SYNC_CONFIG` (JSON), so a deployed function never reads a file.
+ * Defaults ship here. The `IntegrationHub` construct takes overrides as its `sync` prop and passes the
+ * resolved configuration to the sync functions as `OMNIHUB_SYNC_CONFIG` (JSON), which is all a function
+ * reads. Files are only how the repository's own entry points fill that prop: the CDK app
+ * (`bin/app.ts`) and the local hub (`local/main.ts`) read `omnihub.sync.json` (or the path in
+ * `OMNIHUB_SYNC_CONFIG_FILE`) with {@link readSyncConfig}.
  *
  * @example
- * // omnihub.sync.json: Square gets no addresses, HubSpot owns company and names
- * { "destinations": { "square": { "fields": ["firstName", "lastName", "email", "phone"] } },
- *   "owners": { "company": "hubspot", "firstName": "hubspot", "lastName": "hubspot" } }
+ * // Square gets no addresses, HubSpot owns company and names (the same JSON in omnihub.sync.json)
+ * new IntegrationHub(stack, 'Hub', {
+ *   sync: {
+ *     destinations: { square: { fields: ['firstName', 'lastName', 'email', 'phone'] } },
+ *     owners: { company: 'hubspot', firstName: 'hubspot', lastName: 'hubspot' },
+ *   },
+ * });
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -88,6 +94,8 @@ export const SyncConfig = z.strictObject({
   ),
 });
 export type SyncConfig = z.infer<typeof SyncConfig>;
+/** Overrides of the sync configuration: every field optional, the defaults fill the rest. */
+export type SyncConfigInput = z.input<typeof SyncConfig>;
 
 export const SYNC_CONFIG_ENV = 'OMNIHUB_SYNC_CONFIG';
 export const SYNC_CONFIG_FILE_ENV = 'OMNIHUB_SYNC_CONFIG_FILE';
@@ -98,15 +106,14 @@ export class SyncConfigError extends Error {
   override readonly name = 'SyncConfigError';
 }
 
-/** Parses and validates overrides (JSON text), applying the defaults. */
-export function parseSyncConfig(text: string, source: string): SyncConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new SyncConfigError(`${source} is not valid JSON`);
-  }
-  const parsed = SyncConfig.safeParse(raw);
+/**
+ * Validates overrides and applies the defaults.
+ *
+ * @param source names where the overrides came from in the error (a file, a variable, a prop).
+ * @throws SyncConfigError naming the source and the first offending path.
+ */
+export function resolveSyncConfig(input: unknown, source: string): SyncConfig {
+  const parsed = SyncConfig.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new SyncConfigError(
@@ -116,15 +123,40 @@ export function parseSyncConfig(text: string, source: string): SyncConfig {
   return parsed.data;
 }
 
+/** Parses and validates overrides (JSON text), applying the defaults. */
+export function parseSyncConfig(text: string, source: string): SyncConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new SyncConfigError(`${source} is not valid JSON`);
+  }
+  return resolveSyncConfig(raw, source);
+}
+
 /**
- * The configuration in effect: `OMNIHUB_SYNC_CONFIG` (JSON, set by the stack), else the file named by
- * `OMNIHUB_SYNC_CONFIG_FILE`, else `omnihub.sync.json` in `root` when present, else the defaults.
+ * What a sync function runs with: `OMNIHUB_SYNC_CONFIG` (JSON, set by the stack, or by the local hub),
+ * else the defaults. Never reads a file.
  */
-export function loadSyncConfig(env: NodeJS.ProcessEnv = process.env, root = process.cwd()): SyncConfig {
+export function loadSyncConfig(env: NodeJS.ProcessEnv = process.env): SyncConfig {
+  const inline = env[SYNC_CONFIG_ENV];
+  return inline ? parseSyncConfig(inline, SYNC_CONFIG_ENV) : SyncConfig.parse({});
+}
+
+/**
+ * The configuration an entry point (the repository's CDK app, the local hub) gives the hub:
+ * `OMNIHUB_SYNC_CONFIG` (JSON), else the file named by `OMNIHUB_SYNC_CONFIG_FILE` (relative to `cwd`),
+ * else `omnihub.sync.json` in `cwd` when present, else the defaults. It reads the file system when
+ * called, so only entry points call it; the construct takes the result as its `sync` prop.
+ *
+ * @example
+ * new IntegrationHub(stack, 'Hub', { sync: readSyncConfig(process.cwd()) });
+ */
+export function readSyncConfig(cwd: string, env: NodeJS.ProcessEnv = process.env): SyncConfig {
   const inline = env[SYNC_CONFIG_ENV];
   if (inline) return parseSyncConfig(inline, SYNC_CONFIG_ENV);
   const named = env[SYNC_CONFIG_FILE_ENV];
-  const file = named ? resolve(root, named) : resolve(root, DEFAULT_FILE);
+  const file = named ? resolve(cwd, named) : resolve(cwd, DEFAULT_FILE);
   if (named && !existsSync(file))
     throw new SyncConfigError(`${SYNC_CONFIG_FILE_ENV}: ${file} does not exist`);
   if (existsSync(file)) return parseSyncConfig(readFileSync(file, 'utf8'), file);

@@ -7,13 +7,13 @@
  * For tests only (this folder's `outbound.test.ts`, test/sync, test/replay): no module the hub runs
  * imports it.
  */
-import { signWebhook, type WebhookKeys } from '../../demo/vendor-webhooks.ts';
 import {
   bearer,
   type FakeResponse,
   FakeVendor,
   type RecordedRequest,
 } from '../../test/support/fake-vendor.ts';
+import { signRequest } from './signer.ts';
 
 /** Contact properties every portal has. */
 export const DEFAULT_CONTACT_PROPERTIES = [
@@ -176,7 +176,7 @@ export class FakeHubSpot extends FakeVendor {
    */
   async postPropertyChange(
     hubUrl: string,
-    keys: WebhookKeys,
+    keys: { readonly publicUrl: string; readonly secrets: Readonly<Record<string, string>> },
     change: { objectId: string; propertyName: string; propertyValue: string; changeSource?: string },
   ): Promise<Response> {
     const eventId = this.#eventId++;
@@ -196,7 +196,15 @@ export class FakeHubSpot extends FakeVendor {
         sourceId: '54321',
       },
     ]);
-    const signed = signWebhook({ connector: 'hubspot', body }, keys);
-    return fetch(`${hubUrl}${signed.path}`, { method: 'POST', headers: signed.headers, body: signed.body });
+    const headers = signRequest(
+      { url: `${keys.publicUrl.replace(/\/$/, '')}/webhooks/hubspot`, body },
+      keys,
+      new Date(),
+    );
+    return fetch(`${hubUrl}/webhooks/hubspot`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
   }
 }

@@ -11,6 +11,7 @@
  * - `omnihub:domainName` + `omnihub:certificateArn`: serve the API on your domain.
  * - `omnihub:analytics`: `false` leaves out the Firehose/Glue/Athena analytics.
  * - `omnihub:sourceMaps`: `true` maps stack traces to the sources (5–15 ms more cold start).
+ * - `omnihub:defaultPhoneRegion`, `omnihub:timelineRetentionDays`: the hub props of those names.
  * - the hub's `sync` prop (docs/sync.md): `OMNIHUB_SYNC_CONFIG` (JSON), else the file in
  *   `OMNIHUB_SYNC_CONFIG_FILE`, else `omnihub.sync.json` in the directory `cdk` runs in, else the defaults.
  *
@@ -61,6 +62,8 @@ export function createApp(options: OmnihubAppOptions = {}): { app: App; stack: O
   const connectors = contextList(app, 'omnihub:connectors');
   const destinations = contextList(app, 'omnihub:destinations');
   const alarmTopicArn = contextString(app, 'omnihub:alarmTopicArn');
+  const defaultPhoneRegion = contextString(app, 'omnihub:defaultPhoneRegion');
+  const timelineRetentionDays = contextString(app, 'omnihub:timelineRetentionDays');
   const domainName = contextString(app, 'omnihub:domainName');
   const certificateArn = contextString(app, 'omnihub:certificateArn');
   if (Boolean(domainName) !== Boolean(certificateArn)) {
@@ -74,6 +77,8 @@ export function createApp(options: OmnihubAppOptions = {}): { app: App; stack: O
       ...(destinations ? { destinations } : {}),
       ...(contextString(app, 'omnihub:analytics') === 'false' ? { analytics: false as const } : {}),
       ...(contextString(app, 'omnihub:sourceMaps') === 'true' ? { sourceMaps: true } : {}),
+      ...(defaultPhoneRegion ? { defaultPhoneRegion } : {}),
+      ...(timelineRetentionDays ? { timelineRetentionDays: Number(timelineRetentionDays) } : {}),
       ...hub,
       stage,
     },

@@ -7,6 +7,7 @@ export {
   type CustomDomain,
   type DeliveryRetry,
   type HubAnalyticsOptions,
+  HubSettingsError,
   IntegrationHub,
   type IntegrationHubProps,
   TopologyError,

@@ -27,6 +27,7 @@ import { createHttpApi } from './hub/http-api.ts';
 import { createIngest } from './hub/ingest.ts';
 import { createHubKey } from './hub/key.ts';
 import type { DeliveryRetry, IntegrationHubProps, WebhookThrottle } from './hub/props.ts';
+import { functionEnvironmentOf } from './hub/settings.ts';
 import { createTables } from './hub/tables.ts';
 import { assertUniqueIds, TopologyError } from './hub/topology-checks.ts';
 import { HubMonitoring } from './monitoring.ts';
@@ -39,6 +40,7 @@ export type {
   IntegrationHubProps,
   WebhookThrottle,
 } from './hub/props.ts';
+export { HubSettingsError } from './hub/settings.ts';
 export { TopologyError } from './hub/topology-checks.ts';
 
 /**
@@ -140,6 +142,7 @@ export class IntegrationHub extends Construct {
       removalPolicy,
       logRetention,
       sourceMaps: props.sourceMaps ?? false,
+      environment: functionEnvironmentOf(props, this.topology),
     };
     this.tables = createTables(this, this.topology.tables, this.key, removalPolicy);
     const bus = createBus(this, {

@@ -14,6 +14,8 @@ export interface HubContext {
   readonly logRetention: logs.RetentionDays;
   /** Functions read their source maps (`NODE_OPTIONS=--enable-source-maps`). */
   readonly sourceMaps: boolean;
+  /** Variables every hub function gets (settings of the deployment, see `functionEnvironmentOf`). */
+  readonly environment: Readonly<Record<string, string>>;
 }
 
 /** A log group encrypted with the hub key, kept as long as the hub's log retention says. */

@@ -48,7 +48,7 @@ export function createHubFunction(
     role,
     logGroup,
     serviceName: scope.node.id,
-    ...(definition.environment ? { environment: definition.environment } : {}),
+    environment: { ...hub.environment, ...definition.environment },
     ...(hub.sourceMaps ? { sourceMaps: true } : {}),
   });
 }

@@ -142,6 +142,28 @@ export interface IntegrationHubProps {
    * @default false
    */
   readonly sourceMaps?: boolean;
+  /**
+   * The country whose numbering plan applies to phone numbers written without a country code, as an
+   * ISO 3166-1 alpha-2 code (`OMNIHUB_DEFAULT_REGION` of every function).
+   * @default 'US'
+   */
+  readonly defaultPhoneRegion?: string;
+  /**
+   * Days a profile's timeline entries are kept (DynamoDB TTL; `OMNIHUB_TIMELINE_RETENTION_DAYS`).
+   * @default 365
+   */
+  readonly timelineRetentionDays?: number;
+  /**
+   * Further environment variables of every hub function, for the settings a connector reads from its
+   * environment (`SENDGRID_SIGNATURE_MAX_AGE_SECONDS`, a vendor API's base URL such as
+   * `HUBSPOT_API_URL` for a sandbox account). Refused: the names the hub sets itself (`OMNIHUB_*`,
+   * `AWS_*`, `POWERTOOLS_*`, `NODE_OPTIONS`: use the props above) and connector secrets, which belong
+   * in the connector's Secrets Manager secret, never in a template.
+   * @default none
+   * @example
+   * { SENDGRID_SIGNATURE_MAX_AGE_SECONDS: '86400' }
+   */
+  readonly functionEnvironment?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -23,7 +23,7 @@ export function bundleReport(bundles: readonly BundleRow[], header: string): str
       ]),
       ['**minified total (KB)**', ...lambdas.map((row) => `**${(row.bytes / 1024).toFixed(1)}**`)],
       [
-        'of which libraries the issues name (KB)',
+        'of which required libraries (KB)',
         ...lambdas.map((row) => (requiredLibraryBytes(row) / 1024).toFixed(1)),
       ],
       ['init (median)', ...lambdas.map((row) => formatMs(row.initMs))],
@@ -82,10 +82,10 @@ Reference: a trivial EventBridge publisher bundled naively with the SDK, ${forma
 | part | size | why it is there | what would remove it |
 | --- | --- | --- | --- |
 | libphonenumber-js code + metadata | ~69 KB (37.6 + 31.3) | \`core/identity\` normalises phone numbers to E.164 in every connector and in the profile API's phone lookup | nothing that keeps E.164 for every country: moving normalisation out of ingest would break the catalog's promise that \`phone\` is E.164 |
-| @aws-lambda-powertools/* | ~66 KB (ingest) | logger, metrics, idempotency (#3 asks for Powertools idempotency; its JMESPath engine alone is 23 KB) | a key function instead of a JMESPath expression would need a change in Powertools |
+| @aws-lambda-powertools/* | ~66 KB (ingest) | logger, metrics, idempotency (Powertools idempotency is required; its JMESPath engine alone is 23 KB) | a key function instead of a JMESPath expression would need a change in Powertools |
 | zod/mini | ~31–37 KB | connector schemas, the canonical catalog and the envelope | schemas compiled ahead of time to plain validators (they would no longer be zod) |
 
-The row "of which libraries the issues name" adds these three up (libphonenumber-js and its
+The row "of which required libraries" adds these three up (libphonenumber-js and its
 metadata, zod, every Powertools package): ${span(ingest.map(requiredLibraryBytes), formatBytes)} in each ingest
 bundle, against the 150 KB target, before any of our own code (the rest, ${span(
     ingest.map((row) => row.bytes - requiredLibraryBytes(row)),

@@ -1,5 +1,5 @@
 /**
- * Cold start (issue #6, item 3): every Lambda bundle built with the CDK's own options
+ * Cold start: every Lambda bundle built with the CDK's own options
  * (`lib/bundling.ts`), its minified size, what is in it (esbuild metafile, summarised in
  * docs/bundles.md), and the median over fresh `node` processes of
  * - **init**: `import()` of the bundle until `handler` is in hand (Lambda's INIT phase), and
@@ -98,8 +98,8 @@ function packageOf(input: string): string {
 }
 
 /**
- * The libraries the issues name for what a bundle does: libphonenumber-js and its metadata (#3:
- * E.164), zod (#3: validation), Powertools (#3: idempotency; #7: logger and metrics).
+ * The libraries the hub's requirements name for what a bundle does: libphonenumber-js and its
+ * metadata (E.164), zod (validation), Powertools (idempotency, logger and metrics).
  */
 export function isRequiredLibrary(part: string): boolean {
   return (

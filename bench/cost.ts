@@ -1,5 +1,5 @@
 /**
- * Cost per million webhooks on AWS (issue #6, item 7): the AWS requests each path makes, counted
+ * Cost per million webhooks on AWS : the AWS requests each path makes, counted
  * from the other benchmarks' measurements, times list prices.
  *
  * Paths: ingest (HTTP API -> ingest Lambda -> ledger on DynamoDB -> PutEvents) and profile update
@@ -54,8 +54,8 @@ export interface CostRow {
   readonly dollars: number;
   /**
    * Set on what the design itself requires whatever the code does: the HTTP API request, the
-   * Powertools idempotency record (#3: reserve, then complete), the canonical event on the bus, the
-   * rule's SQS send and the profile's own units (#4). Their sum is the floor no optimisation of ours
+   * Powertools idempotency record (reserve, then complete), the canonical event on the bus, the
+   * rule's SQS send and the profile's own units. Their sum is the floor no optimisation of ours
    * goes below.
    */
   readonly fixed?: true;

@@ -1,5 +1,5 @@
 /**
- * DynamoDB capacity units per canonical event (issue #6, item 5), counted by DynamoDB itself:
+ * DynamoDB capacity units per canonical event, counted by DynamoDB itself:
  * every request is sent with `ReturnConsumedCapacity: 'TOTAL'` (dynalite reports it) and the
  * `ConsumedCapacity` of every answer is summed per operation. A conditional write whose condition
  * fails consumes write units on AWS but its error carries no `ConsumedCapacity`; it is counted as

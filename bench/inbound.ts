@@ -1,5 +1,5 @@
 /**
- * Inbound overhead (issue #6, items 1 and 2), in-process and side by side:
+ * Inbound overhead, in-process and side by side:
  *
  * - **ours**: the full ingest pipeline of a connector (verify -> parse -> validate -> translate ->
  *   envelopes checked against the catalog -> dedupe in an in-memory ledger -> PutEvents requests

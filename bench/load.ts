@@ -1,5 +1,5 @@
 /**
- * Acknowledge latency under load (issue #6, item 4): the local hub in its own process (durable data
+ * Acknowledge latency under load: the local hub in its own process (durable data
  * directory: every PutEvents is fsynced before it answers), an open-loop paced client in this one
  * sending freshly signed webhooks of all five connectors in turn (small payloads, unique vendor
  * ids), with keep-alive. Latency is from writing the request to the last byte of the answer.

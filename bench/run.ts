@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the benchmarks of issue #6, one summary table against the targets, then the
+ * `npm run bench`: the hub's benchmarks, one summary table against the targets, then the
  * detail of each. `--quick` for development (about a minute); `--only=cold,inbound,units,scale,load`
  * to run some sections (cost is computed from whatever ran). Results go to `bench/out/results.json`;
  * a full run also rewrites `docs/bundles.md` from the esbuild metafiles.
@@ -101,7 +101,7 @@ if (bundles.length > 0) {
     `ingest ${span(
       ingest.map((r) => r.bytes),
       formatBytes,
-    )}; all ≤ ${formatBytes(largest)}; in ingest, the libraries the issues name alone: ${span(ingest.map(requiredLibraryBytes), formatBytes)}`,
+    )}; all ≤ ${formatBytes(largest)}; in ingest, the required libraries alone: ${span(ingest.map(requiredLibraryBytes), formatBytes)}`,
     verdict(largest <= 150 * 1024),
   ]);
   summary.push([

@@ -1,5 +1,5 @@
 /**
- * Scale (issue #6, item 6): identity resolution latency with 10k, 100k and 1M profiles in the store.
+ * Scale: identity resolution latency with 10k, 100k and 1M profiles in the store.
  *
  * Resolution is what the profile writer does before every fold: `ProfileStore.getPointers` (one
  * BatchGetItem on `ID#<identity>` keys) then `ProfileWriter.resolve` (one GetItem on `P#<id>`),

@@ -1,7 +1,7 @@
 /**
  * English messages for zod issues, set once for the process.
  *
- * Schemas use `zod/mini` (issue #6: classic zod binds every method onto every schema instance, which
+ * Schemas use `zod/mini` (classic zod binds every method onto every schema instance, which
  * cost ~25 ms of each Lambda's cold start and 96 KB of its bundle). `zod/mini` loads no locale, so
  * without this every issue would read "Invalid input", and the 4xx answers and configuration errors
  * quote issue messages. Only the English locale is imported (about 3 KB minified): `z.locales.en`

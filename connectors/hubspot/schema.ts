@@ -21,7 +21,7 @@ export const HubSpotId = z.pipe(
 );
 
 // zod schemas are immutable, so a leaf used by many fields is built once (each instance costs cold
-// start, issue #6) and shared.
+// start) and shared.
 const OptionalId = z.optional(HubSpotId);
 const NonEmptyText = z.string().check(z.minLength(1));
 const OptionalText = z.optional(z.string());

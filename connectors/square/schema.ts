@@ -14,7 +14,7 @@ import '../../core/zod-messages.ts';
 const Timestamp = z.iso.datetime({ offset: true });
 
 // zod schemas are immutable, so a leaf used by many fields is built once (each instance costs cold
-// start, issue #6) and shared.
+// start) and shared.
 const Text = z.string();
 const OptionalText = z.nullish(Text);
 const NonEmptyText = z.string().check(z.minLength(1));

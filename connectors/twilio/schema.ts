@@ -8,7 +8,7 @@ import * as z from 'zod/mini';
 import '../../core/zod-messages.ts';
 
 // zod schemas are immutable, so a leaf used by many fields is built once (each instance costs cold
-// start, issue #6) and shared.
+// start) and shared.
 const NonEmptyText = z.string().check(z.minLength(1));
 const Sid = NonEmptyText;
 const OptionalText = z.optional(z.string());

@@ -108,7 +108,7 @@ export interface CatalogEntry {
 /**
  * Builds a schema on first use, once. A Lambda bundle holds the whole catalog but validates only the
  * types its connector emits: their schemas are built by the first delivery that emits them, the
- * others never (issue #6: building all 22 at import cost several ms of every cold start).
+ * others never (building all 22 at import cost several ms of every cold start).
  */
 function lazy<S>(build: () => S): () => S {
   let schema: S | undefined;

@@ -1,5 +1,5 @@
 /**
- * No personal data in logs (issue #7): the demo journey, then every connector fixture (good and bad),
+ * No personal data in logs: the demo journey, then every connector fixture (good and bad),
  * then profile API lookups and an erasure, all through one in-memory local hub with Powertools at
  * DEBUG and event logging on (`POWERTOOLS_LOGGER_LOG_EVENT`: every handler logs the whole event it
  * receives, webhook and SQS bodies included: the worst case an operator can switch on). Every line

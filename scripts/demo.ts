@@ -13,9 +13,9 @@
  *   or the SendGrid part is skipped.
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { buildJourney } from '../demo/journey.ts';
+import { freePort, portIsFree } from '../demo/ports.ts';
 import { type DeliveryResult, postJourney, settleByHealth } from '../demo/post.ts';
 import { chooseLookup, differences, profileDetails, summaryTable } from '../demo/profiles.ts';
 import { truthOf } from '../demo/truth.ts';
@@ -54,26 +54,6 @@ async function runningHub(baseUrl: string): Promise<HubHealth | undefined> {
   } catch {
     return undefined;
   }
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Keys for a hub in another process, from this environment; undefined (with reasons) when incomplete. */

@@ -5,9 +5,9 @@
  * a CI job runs it, on a port of its own so a hub already serving on 3000 is not used instead.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../../demo/ports.ts';
 
 const REPOSITORY_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The whole demo on a slow, shared 2-core machine: start the hub, post, drain, print, stop. */
@@ -15,18 +15,6 @@ const RUN_LIMIT_MS = 60_000;
 /** Between the demo's last line and the process ending: stopping the hub and nothing else. */
 const EXIT_AFTER_OUTPUT_MS = 10_000;
 const LAST_LINE = /\/local\/events\?limit=50'/;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface DemoExit {
   readonly code: number | null;

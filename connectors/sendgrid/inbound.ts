@@ -16,6 +16,7 @@ import type { EventData } from '../../core/events/catalog.ts';
 import { identitiesOf } from '../../core/identity/identity.ts';
 import { parseJson } from '../../core/ingest/body.ts';
 import {
+  type AnyMessageEvent,
   BatchElement,
   BounceEvent,
   ClickEvent,
@@ -24,6 +25,7 @@ import {
   DroppedEvent,
   GroupConsentEvent,
   MessageEvent,
+  MILLISECONDS_FROM,
 } from './schema.ts';
 
 /**
@@ -62,13 +64,13 @@ type MessageData = EventData<MessageEventType>;
 /** The per-event part of a message event's data; `undefined` values are left out. */
 type MessageDetails = { readonly [K in 'reason' | 'url' | 'bounceType']?: MessageData[K] | undefined };
 
-/** SendGrid's unix seconds as ISO 8601. */
-export function occurredAt(unixSeconds: number): string {
-  return new Date(unixSeconds * 1000).toISOString();
+/** SendGrid's Unix seconds (or milliseconds, see `MILLISECONDS_FROM`) as ISO 8601. */
+export function occurredAt(timestamp: number): string {
+  return new Date(timestamp < MILLISECONDS_FROM ? timestamp * 1000 : timestamp).toISOString();
 }
 
 /** `category` is a string for one category and an array for several; canonical data always has an array. */
-export function categoriesOf(category: MessageEvent['category']): string[] | undefined {
+export function categoriesOf(category: AnyMessageEvent['category']): string[] | undefined {
   if (category === undefined) return undefined;
   return typeof category === 'string' ? [category] : [...category];
 }
@@ -88,14 +90,18 @@ function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
 }
 
-/** The canonical message event for any delivery/engagement event; `details` adds the event's own fields. */
-export function toMessageEvent(type: MessageEventType, event: MessageEvent, details: MessageDetails = {}) {
+/**
+ * The canonical message event for any delivery/engagement event; `details` adds the event's own fields.
+ * `messageId` is `""` when SendGrid sends no message id (an asynchronous bounce): the event is still
+ * about the address in `email`.
+ */
+export function toMessageEvent(type: MessageEventType, event: AnyMessageEvent, details: MessageDetails = {}) {
   return draft(type, {
     occurredAt: occurredAt(event.timestamp),
     identities: identitiesOf({ email: event.email }),
     data: withoutUndefined({
       channel: 'email' as const,
-      messageId: event.sg_message_id,
+      messageId: event.sg_message_id ?? '',
       vendorStatus: event.event,
       categories: categoriesOf(event.category),
       ...details,
@@ -107,7 +113,7 @@ export function toMessageEvent(type: MessageEventType, event: MessageEvent, deta
  * A message topic: the schema of the vendor event, the canonical type, and which of the event's own
  * fields go into the canonical data. One row per SendGrid event in the table below.
  */
-function messageTopic<S extends z.ZodMiniType<MessageEvent>>(
+function messageTopic<S extends z.ZodMiniType<AnyMessageEvent>>(
   type: MessageEventType,
   schema: S,
   details: (event: z.infer<S>) => MessageDetails = () => ({}),

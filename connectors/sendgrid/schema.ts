@@ -22,38 +22,64 @@ export const BatchElement = z.object({
 });
 export type BatchElement = z.infer<typeof BatchElement>;
 
+/**
+ * Below this a `timestamp` is Unix seconds (the field reference: "the UNIX timestamp"), from it on
+ * milliseconds, as in the documented Single Send example (`"timestamp": 1591726752372`). Unambiguous:
+ * as seconds it would be after the year 5138, as milliseconds it is after March 1973.
+ */
+export const MILLISECONDS_FROM = 100_000_000_000;
+
+/**
+ * When the event happened: Unix seconds, or milliseconds (see {@link MILLISECONDS_FROM}); a decimal
+ * string of either is read too, as in the documented reserved-keys example (`"timestamp": "123456789"`).
+ * Bounded so that a `Date` can always be built from the value (year 9999 at most).
+ */
+const Timestamp = described(
+  z.pipe(
+    z.union([z.number(), z.string().check(z.regex(/^\d{1,15}$/, 'Unix seconds or milliseconds'))]),
+    z.pipe(
+      z.transform((value: string | number) => Number(value)),
+      z.number().check(z.int(), z.gte(0), z.lte(253_402_300_799_999)),
+    ),
+  ),
+  'When the event happened (Unix seconds, or milliseconds)',
+);
+
 /** Fields every translated event carries. */
 const EventBase = z.object({
   email: z.string(),
-  // Bounded so that a `Date` can always be built from the value (year 9999 at most).
-  timestamp: described(
-    z.number().check(z.int(), z.gte(0), z.lte(253_402_300_799)),
-    'When the event happened (unix seconds)',
-  ),
+  timestamp: Timestamp,
   event: z.string(),
   sg_event_id: NonEmptyText,
 });
 
+/** `category` is a string when the message had one category, an array when it had several. */
+const Category = z.optional(z.union([z.string(), z.array(z.string())]));
+
 /** Delivery and engagement events: they belong to one message. */
-export const MessageEvent = z.extend(EventBase, {
-  sg_message_id: NonEmptyText,
-  /** `category` is a string when the message had one category, an array when it had several. */
-  category: z.optional(z.union([z.string(), z.array(z.string())])),
-});
+export const MessageEvent = z.extend(EventBase, { sg_message_id: NonEmptyText, category: Category });
 export type MessageEvent = z.infer<typeof MessageEvent>;
+
+/**
+ * Bounces and drops are about the address as much as the message: SendGrid documents that "in the
+ * event of an asynchronous bounce, the message ID will not be available" (it sends `""`, or no field).
+ */
+const AddressEvent = z.extend(EventBase, { sg_message_id: OptionalText, category: Category });
+/** Any event about a message, with or without its id. */
+export type AnyMessageEvent = z.infer<typeof AddressEvent>;
 
 export const ClickEvent = z.extend(MessageEvent, { url: OptionalText });
 export type ClickEvent = z.infer<typeof ClickEvent>;
 
 /** `type` is `bounce` (the receiving server rejected the address) or `blocked` (it refused the message). */
-export const BounceEvent = z.extend(MessageEvent, {
+export const BounceEvent = z.extend(AddressEvent, {
   type: OptionalText,
   reason: OptionalText,
 });
 export type BounceEvent = z.infer<typeof BounceEvent>;
 
 /** `reason` says why SendGrid dropped it, e.g. `Bounced Address`, `Unsubscribed Address`. */
-export const DroppedEvent = z.extend(MessageEvent, { reason: OptionalText });
+export const DroppedEvent = z.extend(AddressEvent, { reason: OptionalText });
 export type DroppedEvent = z.infer<typeof DroppedEvent>;
 
 /** `response` is the receiving server's temporary failure, e.g. `400 try again later`. */

@@ -5,11 +5,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WebhookRequest } from '../../core/connector.ts';
 import { RetryableError, SignatureError } from '../../core/errors.ts';
 import { Envelope } from '../../core/events/envelope.ts';
+import { emptyContent, foldEvent } from '../../core/profile/model.ts';
 import { pipelineHarness } from '../../test/support/ingest.ts';
 import { SDK_BAD_SIGNATURE, SDK_MULTIPLE, SDK_OTHER_PUBLIC_KEY, SDK_SINGLE } from './fixtures/sdk-vectors.ts';
 import { TEST_ONLY_PRIVATE_KEY_PEM, TEST_ONLY_PUBLIC_KEY } from './fixtures/test-key.ts';
 import { bounceTypeOf, categoriesOf, groupScope, occurredAt, parseEvents, topics } from './inbound.ts';
 import sendgrid, { MAX_BODY_BYTES } from './index.ts';
+import { DroppedEvent, MessageEvent, MILLISECONDS_FROM } from './schema.ts';
 import {
   DEFAULT_MAX_AGE_SECONDS,
   MAX_AGE_ENV,
@@ -514,6 +516,78 @@ describe('Connector: sendgrid', () => {
     it('reads unix seconds as UTC', () => {
       expect(occurredAt(1700000000)).toBe('2023-11-14T22:13:20.000Z');
     });
+
+    it.each([
+      { timestamp: 1591726752372, expected: '2020-06-09T18:19:12.372Z' }, // the documented Single Send open
+      { timestamp: MILLISECONDS_FROM - 1, expected: '5138-11-16T09:46:39.000Z' },
+      { timestamp: MILLISECONDS_FROM, expected: '1973-03-03T09:46:40.000Z' },
+    ])(
+      'reads $timestamp as seconds below MILLISECONDS_FROM, as milliseconds from it',
+      ({ timestamp, expected }) => {
+        expect(occurredAt(timestamp)).toBe(expected);
+      },
+    );
+
+    it.each([
+      { timestamp: '1700000000', occurredAt: '2023-11-14T22:13:20.000Z' },
+      { timestamp: '1700000000123', occurredAt: '2023-11-14T22:13:20.123Z' },
+    ])('reads a decimal string timestamp $timestamp too', async ({ timestamp, occurredAt: expected }) => {
+      const hub = harness();
+      const response = await hub.send(signedRequest(batch([event({ timestamp })])));
+      expect(response.statusCode, response.body).toBe(200);
+      expect(hub.publisher.events.map((envelope) => envelope.occurredAt)).toEqual([expected]);
+    });
+
+    it.each([
+      { name: 'a fraction', timestamp: 1700000000.5 },
+      { name: 'a negative number', timestamp: -1 },
+      { name: 'after the year 9999 in milliseconds', timestamp: 253_402_300_800_000 },
+      { name: 'a date string', timestamp: '2023-11-14T22:13:20Z' },
+    ])('refuses a timestamp that is $name', ({ timestamp }) => {
+      const parsed = MessageEvent.safeParse(event({ timestamp }));
+      expect(parsed.error?.issues.map((issue) => issue.path)).toEqual([['timestamp']]);
+    });
+
+    it.each([
+      { name: 'empty', messageId: { sg_message_id: '' } },
+      { name: 'absent', messageId: { sg_message_id: undefined } },
+    ])(
+      'publishes a bounce whose message id is $name (asynchronous) for the address, and the profile marks it undeliverable',
+      async ({ messageId }) => {
+        const hub = harness();
+        const bounce = event({
+          event: 'bounce',
+          type: 'bounce',
+          reason: '550 5.1.1 unknown user',
+          ...messageId,
+        });
+        const response = await hub.send(signedRequest(batch([bounce])));
+        expect(response.statusCode, response.body).toBe(200);
+        const [published] = hub.publisher.events;
+        expect(published).toMatchObject({
+          type: 'message.bounced',
+          identities: [{ type: 'email', value: 'a@example.com' }],
+          data: { messageId: '', bounceType: 'bounce', reason: '550 5.1.1 unknown user' },
+        });
+        const profile = foldEvent(emptyContent(), published as Envelope, ['email:a@example.com']);
+        expect(profile.consent.email?.value).toEqual({
+          status: 'undeliverable',
+          reason: '550 5.1.1 unknown user',
+        });
+      },
+    );
+
+    it.each([
+      { name: 'empty', sg_message_id: '' },
+      { name: 'absent', sg_message_id: undefined },
+    ])(
+      'still requires the message id of a delivered event ($name): only bounces and drops go without',
+      ({ sg_message_id }) => {
+        const parsed = MessageEvent.safeParse(event({ sg_message_id }));
+        expect(parsed.error?.issues.map((issue) => issue.path)).toEqual([['sg_message_id']]);
+        expect(DroppedEvent.safeParse(event({ event: 'dropped', sg_message_id })).success).toBe(true);
+      },
+    );
 
     it.each([
       {

@@ -386,6 +386,18 @@ export function toOrderRefunded(refund: Refund, context: TranslateContext): Cano
   ];
 }
 
+/**
+ * The cart id: the checkout's `id`, or its `token` when the payload has none (Shopify's published
+ * `checkouts/*` samples carry only `token`).
+ *
+ * @throws ValidationError when it has neither (the schema refuses that first).
+ */
+export function cartIdOf(checkout: Pick<Checkout, 'id' | 'token'>): string {
+  const cartId = checkout.id ?? checkout.token?.trim();
+  if (!cartId) throw new ValidationError('the checkout has neither id nor token', 'invalid_payload');
+  return cartId;
+}
+
 /** checkouts/create, checkouts/update -> cart.updated. */
 export function toCartUpdated(checkout: Checkout, context: TranslateContext): CanonicalEventDraft[] {
   return [
@@ -393,7 +405,7 @@ export function toCartUpdated(checkout: Checkout, context: TranslateContext): Ca
       occurredAt: occurredAt(context.request, checkout.updated_at, checkout.created_at),
       identities: buyerIdentities(checkout),
       data: {
-        cartId: checkout.id,
+        cartId: cartIdOf(checkout),
         total: money(checkout.total_price, checkout.currency),
         lineItems: (checkout.line_items ?? []).map((line) => orderLine(line, checkout.currency)),
         completed: checkout.completed_at != null,

@@ -145,20 +145,32 @@ export const Refund = z.object({
 });
 export type Refund = z.infer<typeof Refund>;
 
-/** checkouts/create, checkouts/update (the abandoned-checkout resource). */
-export const Checkout = z.object({
-  id: ShopifyId,
-  email: text,
-  phone: text,
-  currency: CurrencyCode,
-  total_price: Decimal,
-  abandoned_checkout_url: text,
-  completed_at: text,
-  created_at: text,
-  updated_at: text,
-  customer: optionalBuyer,
-  line_items: optionalLineItems,
-});
+/**
+ * checkouts/create, checkouts/update (the abandoned-checkout resource). The REST resource has a
+ * numeric `id` and a `token`; Shopify's published samples for these topics (webhooks reference
+ * 2026-07) carry only `token`, so either one identifies the checkout.
+ */
+export const Checkout = z
+  .object({
+    id: optionalId,
+    token: text,
+    email: text,
+    phone: text,
+    currency: CurrencyCode,
+    total_price: Decimal,
+    abandoned_checkout_url: text,
+    completed_at: text,
+    created_at: text,
+    updated_at: text,
+    customer: optionalBuyer,
+    line_items: optionalLineItems,
+  })
+  .check(
+    z.refine((checkout) => checkout.id != null || (checkout.token != null && checkout.token.trim() !== ''), {
+      message: 'id or token is required',
+      path: ['id'],
+    }),
+  );
 export type Checkout = z.infer<typeof Checkout>;
 
 /**

@@ -14,6 +14,7 @@ import { SignatureError, ValidationError } from '../../core/errors.ts';
 import { parseJsonKeepingLargeIntegers, quoteUnsafeIntegers } from '../../core/ingest/body.ts';
 import { comparable, pipelineHarness, type WebhookFixture } from '../../test/support/ingest.ts';
 import {
+  cartIdOf,
   consentStatusOf,
   mapFields,
   occurredAt,
@@ -23,7 +24,7 @@ import {
   toCustomerUpserted,
 } from './inbound.ts';
 import shopify from './index.ts';
-import { Customer, type MailingAddress, Refund } from './schema.ts';
+import { Checkout, Customer, type MailingAddress, Refund } from './schema.ts';
 import { verifyShopifyWebhook } from './verify.ts';
 
 const SECRET = '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';
@@ -706,6 +707,29 @@ describe('Connector: shopify', () => {
       expect(() => occurredAt(context().request, null)).toThrow(
         expect.objectContaining({ code: 'missing_timestamp' }) as unknown as Error,
       );
+    });
+
+    const checkout = { currency: 'USD', total_price: '1.00' };
+    it.each([
+      {
+        name: 'id and token',
+        fields: { id: '981820079255243537', token: 'b1946ac9' },
+        cartId: '981820079255243537',
+      },
+      { name: 'only token (the published samples)', fields: { token: '123123123' }, cartId: '123123123' },
+      { name: 'a null id and a token', fields: { id: null, token: '123123123' }, cartId: '123123123' },
+    ])('names the cart by the checkout id, else its token: $name', ({ fields, cartId }) => {
+      expect(cartIdOf(Checkout.parse({ ...checkout, ...fields }))).toBe(cartId);
+    });
+
+    it.each([
+      { name: 'neither id nor token', fields: {} },
+      { name: 'a blank token', fields: { token: ' ' } },
+    ])('refuses a checkout with $name, naming id', ({ fields }) => {
+      const parsed = Checkout.safeParse({ ...checkout, ...fields });
+      expect(parsed.error?.issues.map((issue) => [issue.path, issue.message])).toEqual([
+        [['id'], 'id or token is required'],
+      ]);
     });
   });
 });

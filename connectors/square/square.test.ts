@@ -12,7 +12,7 @@ import type { WebhookRequest } from '../../core/connector.ts';
 import { ClientError, ConnectorNotConfiguredError, ValidationError } from '../../core/errors.ts';
 import { Envelope } from '../../core/events/envelope.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../../core/ingest/pipeline.ts';
-import { pipelineHarness, type WebhookFixture } from '../../test/support/ingest.ts';
+import { fixtureRequest, pipelineHarness, type WebhookFixture } from '../../test/support/ingest.ts';
 import {
   deliveryIdOf,
   emailConsentOf,
@@ -535,6 +535,28 @@ describe('Connector: square', () => {
       await send(customerEvent());
       await send(customerEvent());
       expect(h.publisher.events.map((event) => event.type)).toEqual(['order.refunded', 'customer.upserted']);
+    });
+
+    it("publishes the completed refund of Square's documented examples, whose two events share one event_id", async () => {
+      const [created, updated] = [
+        'sample-refund-created-pending.json',
+        'sample-refund-updated-completed.json',
+      ].map(
+        (file) =>
+          JSON.parse(readFileSync(new URL(`./fixtures/${file}`, import.meta.url), 'utf8')) as WebhookFixture,
+      );
+      if (!created || !updated) throw new Error('the refund sample fixtures are missing');
+      const eventIds = [created, updated].map(
+        (fixture) => (JSON.parse(fixture.request.body ?? '{}') as { event_id?: string }).event_id,
+      );
+      expect(eventIds[0]).toBe(eventIds[1]);
+      const h = pipelineHarness(connector, { secrets: created.secrets, now: () => NOW });
+      for (const fixture of [created, updated]) {
+        expect((await h.send(fixtureRequest(fixture))).statusCode).toBe(200);
+      }
+      expect(h.publisher.events.map((event) => [event.type, event.origin.deliveryId])).toEqual([
+        ['order.refunded', `refund:${refund.id}:completed`],
+      ]);
     });
   });
 

@@ -878,6 +878,22 @@ describe('Connector: hubspot', () => {
     });
 
     it.each([
+      {
+        name: 'only eventType (the documented example)',
+        fields: { eventType: 'contact.creation' },
+        topic: 'contact.creation',
+      },
+      {
+        name: 'both, subscriptionType first',
+        fields: { subscriptionType: 'contact.deletion', eventType: 'contact.creation' },
+        topic: 'contact.deletion',
+      },
+    ])('reads the topic from subscriptionType, else eventType: $name', ({ fields, topic }) => {
+      const body = JSON.stringify([{ eventId: 1, subscriptionId: 2, objectId: 3, occurredAt: 1, ...fields }]);
+      expect(parseHubSpotBatch(requestOf({ body })).map((delivery) => delivery.topic)).toEqual([topic]);
+    });
+
+    it.each([
       ['{"eventId":1}', /JSON array of events, got an object/],
       ['null', /got null/],
       ['[1]', /element 0 is not a HubSpot event/],

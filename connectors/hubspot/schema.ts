@@ -30,19 +30,41 @@ const OptionalNumber = z.optional(z.number());
 /** Milliseconds since the epoch, bounded to what a JS `Date` can represent. */
 export const EpochMillis = z.number().check(z.int(), z.nonnegative(), z.lte(8.64e15));
 
-/** What every event in a batch must carry for us to route and dedupe it. */
-export const EventEnvelope = z.object({
-  eventId: HubSpotId,
-  subscriptionId: HubSpotId,
-  subscriptionType: NonEmptyText,
-});
+/**
+ * What every event in a batch must carry for us to route and dedupe it. The topic is
+ * `subscriptionType`, as HubSpot's field reference and real deliveries name it; HubSpot's documented
+ * example payload names it `eventType`, which is read when `subscriptionType` is absent. The parsed
+ * value always carries it as `subscriptionType`.
+ */
+export const EventEnvelope = z.pipe(
+  z
+    .object({
+      eventId: HubSpotId,
+      subscriptionId: HubSpotId,
+      subscriptionType: z.optional(NonEmptyText),
+      eventType: z.optional(NonEmptyText),
+    })
+    .check(
+      z.refine((event) => event.subscriptionType !== undefined || event.eventType !== undefined, {
+        message: 'subscriptionType is required (eventType is read in its place)',
+        path: ['subscriptionType'],
+      }),
+    ),
+  // The refinement above guarantees one of the two: the empty string is never produced.
+  z.transform(({ eventId, subscriptionId, subscriptionType, eventType }) => ({
+    eventId,
+    subscriptionId,
+    subscriptionType: subscriptionType ?? eventType ?? '',
+  })),
+);
 export type EventEnvelope = z.infer<typeof EventEnvelope>;
 
 /** Fields shared by every contact event (`contact.creation`, `contact.deletion`, ...). */
 export const ContactEvent = z.object({
   eventId: HubSpotId,
   subscriptionId: HubSpotId,
-  subscriptionType: z.string(),
+  // The topic is read from the envelope (`EventEnvelope`), where `eventType` may stand in for it.
+  subscriptionType: OptionalText,
   portalId: OptionalId,
   appId: OptionalId,
   occurredAt: EpochMillis,

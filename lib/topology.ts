@@ -9,12 +9,14 @@ import { connectors } from '../connectors/index.ts';
 import type { ConnectorDefinition } from '../core/connector.ts';
 import { PROFILE_API, type ProfileApiFunction } from '../core/profile/api.ts';
 import {
+  redeliveryPolicyOf,
   resolveDestination,
   resolveSyncConfig,
   SYNC_CONFIG_ENV,
   type SyncConfig,
   type SyncConfigInput,
 } from '../core/sync/config.ts';
+import { maxReceiveCountFor } from '../core/sync/redelivery.ts';
 import { idempotencyTable, profileTable, syncStateTable, type TableDefinition } from '../core/tables.ts';
 
 /** Names of the environment variables through which functions find their resources. */
@@ -118,10 +120,17 @@ export interface Topology {
  * destination, so a failing destination never delays the others. The rule takes the configured
  * profile events, and drops at the bus every `profile.updated` that the destination itself caused
  * (its own webhooks, its echoes, its external-id write-back).
+ *
+ * A change the destination keeps failing comes back through the queue for `delivery.retryFor`
+ * (core/sync/redelivery.ts), and the consumer dead-letters it itself once that runs out; so the
+ * queue's redrive allows every receive that takes plus a few (a poison message that crashes the
+ * function still reaches the DLQ), and it keeps messages a day longer than `retryFor` (for a backlog
+ * before the first receive), never less than SQS's default.
  */
 export function syncConsumer(connector: ConnectorDefinition, config: SyncConfig): ConsumerDefinition {
   if (!connector.outbound) throw new Error(`connector ${connector.id} has no outbound part`);
   const destination = resolveDestination(config, connector.id, connector.outbound);
+  const redelivery = redeliveryPolicyOf(config.delivery);
   const alternatives: Record<string, unknown>[] = [];
   if (destination.events.includes('profile.updated'))
     alternatives.push({
@@ -141,7 +150,14 @@ export function syncConsumer(connector: ConnectorDefinition, config: SyncConfig)
     deadLettersItself: true,
     environment: { [SYNC_CONFIG_ENV]: JSON.stringify(config) },
     timeoutSeconds: 30,
-    queue: { batchSize: 10, maxReceiveCount: 5 },
+    queue: {
+      batchSize: 10,
+      maxReceiveCount: maxReceiveCountFor(redelivery),
+      retentionSeconds: Math.max(
+        DEFAULTS.queueRetentionSeconds,
+        Math.ceil(redelivery.retryForMs / 1000) + 86_400,
+      ),
+    },
   };
 }
 

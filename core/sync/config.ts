@@ -21,6 +21,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as z from 'zod/mini';
 import '../zod-messages.ts';
+import {
+  MAX_VISIBILITY_SECONDS,
+  maxReceiveCountFor,
+  type RedeliveryPolicy,
+  SQS_MAX_RECEIVE_COUNT,
+} from './redelivery.ts';
 
 /** The profile fields a destination can receive. Consent opt-outs are not fields: they always propagate. */
 export const SYNC_FIELDS = [
@@ -64,6 +70,66 @@ export const DestinationConfig = z.strictObject({
 });
 export type DestinationConfig = z.infer<typeof DestinationConfig>;
 
+const DURATION = /^(\d+)(s|m|h|d)$/;
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A duration in whole seconds, minutes, hours or days: `30s`, `15m`, `24h`, `7d`. */
+export const Duration = z
+  .string()
+  .check(z.regex(DURATION, 'expected a duration such as "30s", "15m", "24h" or "7d"'));
+
+/** Milliseconds of a {@link Duration}. */
+export function durationMs(duration: string): number {
+  const match = DURATION.exec(duration);
+  if (!match) throw new SyncConfigError(`${duration} is not a duration such as "30s", "15m", "24h" or "7d"`);
+  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}
+
+/** The longest `retryFor`: the sync queues keep a message a day longer, and SQS keeps one 14 days at most. */
+const MAX_RETRY_FOR_MS = 7 * 86_400_000;
+
+interface DeliverySettings {
+  readonly retryFor: string;
+  readonly redeliveryDelay: { readonly first: string; readonly max: string };
+}
+
+/** When and how often a failing change comes back through its queue (core/sync/redelivery.ts). */
+export function redeliveryPolicyOf(delivery: DeliverySettings): RedeliveryPolicy {
+  return {
+    retryForMs: durationMs(delivery.retryFor),
+    firstDelayMs: durationMs(delivery.redeliveryDelay.first),
+    maxDelayMs: durationMs(delivery.redeliveryDelay.max),
+  };
+}
+
+/** What is wrong with the redelivery settings, if anything: the path below `delivery` and why. */
+function redeliveryProblem(delivery: DeliverySettings): [path: string[], message: string] | undefined {
+  const { retryFor, redeliveryDelay } = delivery;
+  // A malformed duration has its own issue already.
+  if (![retryFor, redeliveryDelay.first, redeliveryDelay.max].every((text) => DURATION.test(text)))
+    return undefined;
+  const policy = redeliveryPolicyOf(delivery);
+  const { first, max } = delivery.redeliveryDelay;
+  if (policy.retryForMs > MAX_RETRY_FOR_MS) return [['retryFor'], 'must be at most 7d'];
+  if (policy.firstDelayMs < 1_000) return [['redeliveryDelay', 'first'], 'must be at least 1s'];
+  if (policy.maxDelayMs < policy.firstDelayMs)
+    return [['redeliveryDelay', 'max'], `must be at least redeliveryDelay.first (${first})`];
+  if (policy.maxDelayMs > MAX_VISIBILITY_SECONDS * 1_000)
+    return [['redeliveryDelay', 'max'], 'must be at most 12h (the longest SQS visibility timeout)'];
+  const receives = maxReceiveCountFor(policy);
+  if (receives > SQS_MAX_RECEIVE_COUNT)
+    return [
+      ['redeliveryDelay', 'max'],
+      `${max} is too short for retryFor ${delivery.retryFor}: a change could be received ${receives} times, and SQS redrives after ${SQS_MAX_RECEIVE_COUNT} at most; raise it or shorten retryFor`,
+    ];
+  return undefined;
+}
+
+const checkRedelivery = z.superRefine<DeliverySettings>((delivery, context) => {
+  const problem = redeliveryProblem(delivery);
+  if (problem) context.addIssue({ code: 'custom', path: problem[0], message: problem[1], input: delivery });
+});
+
 export const SyncConfig = z.strictObject({
   destinations: z._default(z.record(z.string(), z.partial(DestinationConfig)), {}),
   /**
@@ -75,21 +141,39 @@ export const SyncConfig = z.strictObject({
   /** Currency of revenue fields (HubSpot `total_revenue`); other currencies are not summed in. */
   reportingCurrency: z._default(z.string().check(z.length(3)), 'USD'),
   delivery: z.prefault(
-    z.object({
-      /** HTTP attempts per request within one invocation, the first included. */
-      maxAttempts: z._default(z.number().check(z.int(), z.positive()), 5),
-      /** Base of the exponential backoff (full jitter). */
-      baseDelayMs: z._default(z.number().check(z.nonnegative()), 250),
-      /** Longest single backoff. */
-      maxDelayMs: z._default(z.number().check(z.nonnegative()), 8_000),
-      /**
-       * Longest wait spent in-process (Retry-After, rate-limit resets); a longer wait hands the
-       * message back to the queue with that visibility timeout instead.
-       */
-      maxInProcessWaitMs: z._default(z.number().check(z.nonnegative()), 10_000),
-      /** Per-request timeout. */
-      timeoutMs: z._default(z.number().check(z.positive()), 10_000),
-    }),
+    z
+      .strictObject({
+        /** HTTP attempts per request within one invocation, the first included. */
+        maxAttempts: z._default(z.number().check(z.int(), z.positive()), 5),
+        /** Base of the exponential backoff (full jitter). */
+        baseDelayMs: z._default(z.number().check(z.nonnegative()), 250),
+        /** Longest single backoff. */
+        maxDelayMs: z._default(z.number().check(z.nonnegative()), 8_000),
+        /**
+         * Longest wait spent in-process (Retry-After, rate-limit resets); a longer wait hands the
+         * message back to the queue with that visibility timeout instead.
+         */
+        maxInProcessWaitMs: z._default(z.number().check(z.nonnegative()), 10_000),
+        /** Per-request timeout. */
+        timeoutMs: z._default(z.number().check(z.positive()), 10_000),
+        /**
+         * How long a change that keeps failing for a reason that may pass (408, 429, 5xx, network
+         * errors) is tried again, counted from its first attempt; then it goes to the DLQ.
+         */
+        retryFor: z._default(Duration, '24h'),
+        /**
+         * The wait between two tries of such a change, carried by its queue (the message's visibility
+         * timeout): drawn between half and all of a ceiling that doubles from `first` up to `max`.
+         */
+        redeliveryDelay: z.prefault(
+          z.strictObject({
+            first: z._default(Duration, '30s'),
+            max: z._default(Duration, '15m'),
+          }),
+          {},
+        ),
+      })
+      .check(checkRedelivery),
     {},
   ),
 });

@@ -4,14 +4,17 @@
  *
  * SQS batch of EventBridge events -> {@link SyncEngine}, record by record, with partial batch
  * failures. What happens to a record that fails:
- * - the vendor asked to wait (429 / Retry-After / X-RateLimit-Reset, or retries exhausted): the
- *   message's visibility is set to that wait and it is reported failed, so the queue brings it back
- *   exactly then (not after the default visibility timeout);
+ * - the vendor asked to wait (429 / Retry-After / X-RateLimit-Reset) or kept failing (408, 5xx,
+ *   network errors, after the in-process attempts): the message's visibility is set to a wait that
+ *   grows with each receive and is never shorter than the vendor asked (core/sync/redelivery.ts), and
+ *   it is reported failed, so the queue brings it back then; once the message is `retryFor` old, the
+ *   next such failure sends it to the DLQ saying so;
  * - the vendor refused it for good (4xx): it is sent to the consumer's DLQ with the reason in message
  *   attributes and reported done, so it leaves the source queue at once; `omnihub dlq redrive` puts it
  *   back once the cause is fixed;
  * - anything else (profile table or bus unavailable): reported failed, back after the visibility
- *   timeout, and to the DLQ by the queue's redrive policy after `maxReceiveCount` receives.
+ *   timeout, and to the DLQ by the queue's redrive policy after `maxReceiveCount` receives (set above
+ *   what `retryFor` takes, lib/topology.ts).
  */
 import { join } from 'node:path';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
@@ -28,11 +31,12 @@ import { logger as rootLogger } from '../observability.ts';
 import { ProfileReader } from '../profile/reader.ts';
 import { ProfileStore } from '../profile/store.ts';
 import { secretSourceFromEnvironment } from '../secrets.ts';
-import { loadSyncConfig, resolveDestination } from './config.ts';
+import { loadSyncConfig, redeliveryPolicyOf, resolveDestination } from './config.ts';
 import { DLQ_ATTRIBUTES } from './dead-letter.ts';
 import type { OutboundDefinition } from './destination.ts';
 import { SyncEngine } from './engine.ts';
 import { TokenBucket } from './rate-limit.ts';
+import { nextRedelivery, RetryForExhaustedError } from './redelivery.ts';
 import { DynamoSyncStateStore } from './state.ts';
 import {
   DeferredDeliveryError,
@@ -44,8 +48,6 @@ import {
 /** Where destinations without credentials write their requests (set by the local hub only). */
 export const OUTBOX_DIR_ENV = 'OMNIHUB_OUTBOX_DIR';
 export const SYNC_STATE_TABLE_ENV = 'OMNIHUB_SYNC_STATE_TABLE';
-
-const MAX_VISIBILITY_SECONDS = 43_200;
 
 function requiredEnv(name: string): string {
   const value = process.env[name];
@@ -88,6 +90,18 @@ class QueueDirectory {
   }
 }
 
+/**
+ * When the message was first received, from which `retryFor` counts: SQS's
+ * `ApproximateFirstReceiveTimestamp`, else when it was sent, else now.
+ */
+function firstReceivedAt(record: SQSRecord, now: number): number {
+  for (const value of [record.attributes.ApproximateFirstReceiveTimestamp, record.attributes.SentTimestamp]) {
+    const at = Number(value);
+    if (Number.isFinite(at) && at > 0) return at;
+  }
+  return now;
+}
+
 export function syncHandler(destinationId: string, outbound: OutboundDefinition) {
   const logger = rootLogger.createChild({ persistentKeys: { destination: destinationId } });
   const metrics = new Metrics({
@@ -97,9 +111,7 @@ export function syncHandler(destinationId: string, outbound: OutboundDefinition)
   });
   const processor = new BatchProcessor(EventType.SQS);
   // Built on first use, once per container.
-  let built:
-    | Promise<{ engine: SyncEngine; queues: QueueDirectory; remaining: { ms: () => number } }>
-    | undefined;
+  let built: ReturnType<typeof build> | undefined;
 
   async function build() {
     const config = loadSyncConfig();
@@ -143,7 +155,14 @@ export function syncHandler(destinationId: string, outbound: OutboundDefinition)
       publisher: new BusPublisher({ busName: requiredEnv('OMNIHUB_BUS_NAME') }),
       client,
     });
-    return { engine, queues: new QueueDirectory(new SqsClient()), remaining };
+    return {
+      engine,
+      client,
+      queues: new QueueDirectory(new SqsClient()),
+      remaining,
+      redelivery: redeliveryPolicyOf(config.delivery),
+      retryFor: config.delivery.retryFor,
+    };
   }
 
   async function toDeadLetterQueue(queues: QueueDirectory, record: SQSRecord, error: PermanentError) {
@@ -168,8 +187,9 @@ export function syncHandler(destinationId: string, outbound: OutboundDefinition)
     built.catch(() => {
       built = undefined;
     });
-    const { engine, queues, remaining } = await built;
+    const { engine, client, queues, remaining, redelivery, retryFor } = await built;
     remaining.ms = () => context.getRemainingTimeInMillis();
+    client?.reset?.();
 
     const recordHandler = async (record: SQSRecord): Promise<void> => {
       let envelope: Envelope | undefined;
@@ -193,11 +213,27 @@ export function syncHandler(destinationId: string, outbound: OutboundDefinition)
         }
       } catch (error) {
         if (error instanceof DeferredDeliveryError) {
-          const seconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(1, error.retryAfterSeconds));
+          const now = Date.now();
+          const next = nextRedelivery(redelivery, {
+            receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
+            firstReceivedAt: firstReceivedAt(record, now),
+            now,
+            askedMs: error.retryAfterSeconds * 1000,
+          });
+          if (next.kind === 'exhausted') {
+            await toDeadLetterQueue(queues, record, new RetryForExhaustedError(retryFor, error));
+            metrics.addMetric('SyncDeadLettered', MetricUnit.Count, 1);
+            logger.error('retryFor ran out; sent to the DLQ', {
+              triedForSeconds: Math.round(next.triedForMs / 1000),
+              receiveCount: record.attributes.ApproximateReceiveCount,
+              error: error.message,
+            });
+            return;
+          }
           const url = await queues.url(record.eventSourceARN);
-          await queues.sqs.changeMessageVisibility(url, record.receiptHandle, seconds);
+          await queues.sqs.changeMessageVisibility(url, record.receiptHandle, next.seconds);
           metrics.addMetric('SyncDeferred', MetricUnit.Count, 1);
-          logger.warn('delivery deferred', { retryAfterSeconds: seconds, error: error.message });
+          logger.warn('delivery deferred', { retryAfterSeconds: next.seconds, error: error.message });
           throw error;
         }
         if (error instanceof PermanentError) {

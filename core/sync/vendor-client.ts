@@ -7,6 +7,10 @@
  * Waits longer than the in-process budget are not slept through: the client throws
  * {@link DeferredDeliveryError}, and the consumer hands the message back to its queue with that
  * visibility timeout, so one slow destination never holds a Lambda (or the other destinations) idle.
+ * The same happens when the attempts run out (the vendor is failing): the queue then brings the
+ * message back with a growing wait (core/sync/redelivery.ts), and until {@link HttpVendorClient.reset}
+ * (the consumer calls it for each batch) the client sends nothing more, so one batch makes one series
+ * of attempts against a vendor that is down, and a function never runs out of time doing so.
  */
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -38,9 +42,14 @@ export interface VendorClient {
   /** Whether requests go to the outbox (no credentials) rather than to the vendor. */
   readonly outbox: boolean;
   request(request: VendorRequest): Promise<VendorResponse>;
+  /** Forgets that the vendor was failing: the next request is sent again. */
+  reset?(): void;
 }
 
-/** The vendor said wait: try again later, after `retryAfterSeconds`, through the queue. */
+/**
+ * Not delivered now, for a reason that may pass (the vendor asked to wait, or kept failing with 408,
+ * 429, 5xx or network errors): try again through the queue, no sooner than `retryAfterSeconds`.
+ */
 export class DeferredDeliveryError extends RetryableError {
   override readonly name = 'DeferredDeliveryError';
   constructor(
@@ -122,7 +131,10 @@ export interface HttpVendorClientOptions {
     readonly timeoutMs: number;
   };
   readonly classify?: (response: { readonly status: number; readonly body: unknown }) => Error | undefined;
-  /** Time left in this invocation; waits beyond it are deferred to the queue. @default unlimited */
+  /**
+   * Time left in this invocation: waits beyond it are deferred to the queue, and no request is given
+   * longer than it. @default unlimited
+   */
   readonly remainingMs?: () => number;
   /** Told of every retry: `throttled` for a 429 or a vendor's throttling answer (for metrics). */
   readonly onRetry?: (retry: { readonly throttled: boolean }) => void;
@@ -133,6 +145,10 @@ export interface HttpVendorClientOptions {
 }
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Kept free at the end of an invocation, to hand the message back to the queue. */
+const RESERVE_MS = 1_000;
+/** The shortest time worth giving a request. */
+const MIN_REQUEST_MS = 1_000;
 
 /** An attempt worth repeating: why it failed, and the least wait the vendor asked for. */
 class FailedAttempt extends Error {
@@ -162,6 +178,8 @@ export class HttpVendorClient implements VendorClient {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
   readonly #now: () => number;
+  /** Why the last request gave up on a failing vendor, until {@link reset}. */
+  #failing: { readonly why: string; readonly retryAfterSeconds: number } | undefined;
 
   constructor(options: HttpVendorClientOptions) {
     this.#options = options;
@@ -171,8 +189,18 @@ export class HttpVendorClient implements VendorClient {
     this.#now = options.now ?? Date.now;
   }
 
+  reset(): void {
+    this.#failing = undefined;
+  }
+
   async request(request: VendorRequest): Promise<VendorResponse> {
     const { delivery, destination } = this.#options;
+    if (this.#failing) {
+      throw new DeferredDeliveryError(
+        `${destination}: not sent, an earlier request of this batch failed (${this.#failing.why})`,
+        this.#failing.retryAfterSeconds,
+      );
+    }
     return retry(() => this.#attempt(request), {
       attempts: delivery.maxAttempts,
       backoff: exponentialBackoff({ firstMs: delivery.baseDelayMs, maxMs: delivery.maxDelayMs }),
@@ -180,14 +208,14 @@ export class HttpVendorClient implements VendorClient {
       serverDelayMs: (failed) => failed.waitAtLeastMs,
       maxWaitMs: () => this.#budget(),
       onFailure: ({ error }) => this.#options.onRetry?.({ throttled: error.throttled }),
-      giveUp: ({ error, attempt, delayMs }, reason) =>
-        reason === 'attempts'
-          ? new DeferredDeliveryError(
-              `${destination}: ${error.why} after ${attempt} attempts`,
-              Math.max(1, Math.ceil(delayMs / 1000)),
-              { cause: error.cause },
-            )
-          : deferral(destination, error.why, delayMs),
+      giveUp: ({ error, attempt, delayMs }, reason) => {
+        if (reason === 'wait') return deferral(destination, error.why, delayMs);
+        const why = `${error.why} after ${attempt} attempts`;
+        const retryAfterSeconds = Math.max(1, Math.ceil(delayMs / 1000));
+        // Throttling is the vendor pacing us (the limiter keeps the pace); anything else is failing.
+        if (!error.throttled) this.#failing = { why, retryAfterSeconds };
+        return new DeferredDeliveryError(`${destination}: ${why}`, retryAfterSeconds, { cause: error.cause });
+      },
       sleep: this.#sleep,
       random: this.#random,
     });
@@ -195,11 +223,14 @@ export class HttpVendorClient implements VendorClient {
 
   /** One request, after the rate limiter: the response, or what went wrong and whether to try again. */
   async #attempt(request: VendorRequest): Promise<VendorResponse> {
-    const { limiter } = this.#options;
+    const { limiter, destination } = this.#options;
     await this.#wait(limiter.delayFor(1), 'rate limit');
+    const timeoutMs = Math.min(this.#options.delivery.timeoutMs, this.#timeLeft());
+    if (timeoutMs < MIN_REQUEST_MS)
+      throw new DeferredDeliveryError(`${destination}: no time left in this invocation`, 1);
     limiter.take(1);
     try {
-      const response = await this.#send(request);
+      const response = await this.#send(request, timeoutMs);
       if (response.status >= 200 && response.status < 300) {
         const verdict = this.#options.classify?.(response);
         if (verdict === undefined) return response;
@@ -232,14 +263,16 @@ export class HttpVendorClient implements VendorClient {
 
   /** The longest wait spent in-process: the configured one, within the time left in the invocation. */
   #budget(): number {
-    return Math.min(
-      this.#options.delivery.maxInProcessWaitMs,
-      (this.#options.remainingMs?.() ?? Infinity) - 1000,
-    );
+    return Math.min(this.#options.delivery.maxInProcessWaitMs, this.#timeLeft());
   }
 
-  async #send(request: VendorRequest): Promise<VendorResponse> {
-    const { baseUrl, headers, delivery } = this.#options;
+  /** The time left in the invocation, less what handing the message back takes. */
+  #timeLeft(): number {
+    return (this.#options.remainingMs?.() ?? Number.POSITIVE_INFINITY) - RESERVE_MS;
+  }
+
+  async #send(request: VendorRequest, timeoutMs: number): Promise<VendorResponse> {
+    const { baseUrl, headers } = this.#options;
     const response = await this.#fetch(`${baseUrl}${request.path}`, {
       method: request.method,
       headers: {
@@ -249,7 +282,7 @@ export class HttpVendorClient implements VendorClient {
         ...request.headers,
       },
       ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
-      signal: AbortSignal.timeout(delivery.timeoutMs),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await response.text();
     let body: unknown;

@@ -108,6 +108,8 @@ describe('Construct: IntegrationHub sync prop', () => {
           maxDelayMs: 8_000,
           maxInProcessWaitMs: 10_000,
           timeoutMs: 10_000,
+          retryFor: '24h',
+          redeliveryDelay: { first: '30s', max: '15m' },
         },
       });
     }

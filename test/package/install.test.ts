@@ -348,7 +348,8 @@ describe('Package: omnihub installed from its tarball into a CDK app', () => {
         VisibilityTimeout: 180,
         RedrivePolicy: {
           deadLetterTargetArn: arnOf(`Consumers/${id}/DeadLetterQueue/Resource`),
-          maxReceiveCount: 5,
+          // A sync queue allows the receives of 24 h of redeliveries (core/sync/redelivery.ts).
+          maxReceiveCount: id === 'profile-writer' ? 5 : 202,
         },
       });
       expect(at(`Consumers/${id}/Rule`).resource.Properties).toMatchObject({

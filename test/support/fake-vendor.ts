@@ -1,7 +1,8 @@
 /**
  * The shared part of the fake vendor APIs: a local HTTP server that checks authentication, records
  * every request (method, path, headers, parsed body), and can be told to misbehave for the next N
- * requests (429 with Retry-After, 5xx) as the vendors do. Each vendor's fake lives in its connector's
+ * requests (429 with Retry-After, 5xx) as the vendors do, or to be down until told to recover (an
+ * outage: one answer for every request, or connections reset). Each vendor's fake lives in its connector's
  * folder (`connectors/<id>/fake-api.ts`) and implements the documented endpoints, error bodies and
  * state on top of it.
  */
@@ -14,8 +15,10 @@ export interface RecordedRequest {
   readonly path: string;
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body: unknown;
-  /** The status the fake answered. */
+  /** The status the fake answered; 0 when it reset the connection instead. */
   status: number;
+  /** When the fake received it (epoch ms). */
+  readonly at: number;
 }
 
 export interface FakeResponse {
@@ -31,6 +34,8 @@ export abstract class FakeVendor {
   readonly requests: RecordedRequest[] = [];
   /** Answers used, in order, before the vendor's own logic (a fault script). */
   readonly #script: FakeResponse[] = [];
+  /** While set, every authenticated request gets this (or, with `reset`, a reset connection). */
+  #outage: FakeResponse | 'reset' | undefined;
   #server: Server | undefined;
   url = '';
 
@@ -41,6 +46,18 @@ export abstract class FakeVendor {
   /** The next `responses.length` requests get these answers (and change nothing). */
   misbehave(...responses: FakeResponse[]): void {
     this.#script.push(...responses);
+  }
+
+  /**
+   * An outage: until {@link recover}, every authenticated request gets `answer` and changes nothing;
+   * `'reset'` resets each connection without an answer (a network error).
+   */
+  goDown(answer: FakeResponse | 'reset' = { status: 503 }): void {
+    this.#outage = answer;
+  }
+
+  recover(): void {
+    this.#outage = undefined;
   }
 
   /** Requests that changed vendor state (2xx answers). */
@@ -88,10 +105,18 @@ export abstract class FakeVendor {
       headers,
       body,
       status: 0,
+      at: Date.now(),
     };
     this.requests.push(request);
+    const denied = this.authenticate(request);
+    const outage = this.#outage;
+    if (outage === 'reset' && denied === undefined) {
+      incoming.socket.destroy();
+      return;
+    }
     const answer =
-      this.authenticate(request) ??
+      denied ??
+      (outage === 'reset' ? undefined : outage) ??
       this.#script.shift() ??
       (malformed ? this.malformedBody() : await this.handle(request));
     request.status = answer.status;

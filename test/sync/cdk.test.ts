@@ -6,15 +6,26 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { IntegrationHub } from '../../lib/integration-hub.ts';
+import { maxReceiveCountFor } from '../../core/sync/redelivery.ts';
+import { IntegrationHub, type IntegrationHubProps } from '../../lib/integration-hub.ts';
 import { topology } from '../../lib/topology.ts';
 import { TEST_CONTEXT } from '../cdk/support.ts';
 
-function build() {
+function build(props: Partial<IntegrationHubProps> = {}) {
   const app = new App({ context: TEST_CONTEXT });
   const stack = new Stack(app, 'Test', { env: { account: '111122223333', region: 'eu-west-1' } });
-  const hub = new IntegrationHub(stack, 'Hub', { stage: 'test' });
+  const hub = new IntegrationHub(stack, 'Hub', { stage: 'test', ...props });
   return { hub, stack, template: Template.fromStack(stack) };
+}
+
+/** The CloudFormation properties of one consumer's queue. */
+function queueProperties(template: Template, stack: Stack, hub: IntegrationHub, id: string) {
+  const queues = template.findResources('AWS::SQS::Queue');
+  const logicalId = stack.resolve(hub.queues[id]?.queueArn)['Fn::GetAtt'][0] as string;
+  return queues[logicalId]?.Properties as {
+    MessageRetentionPeriod: number;
+    RedrivePolicy: { maxReceiveCount: number; deadLetterTargetArn: unknown };
+  };
 }
 
 const DESTINATIONS = ['hubspot', 'shopify', 'square', 'sendgrid'] as const;
@@ -81,6 +92,34 @@ describe('Construct: IntegrationHub sync consumers', () => {
       });
     },
   );
+
+  it.each(DESTINATIONS)(
+    'sync-%s: the redrive allows the receives of 24 h of redeliveries, the queue keeps messages 4 days',
+    (id) => {
+      const { hub, stack, template } = build();
+      const queue = queueProperties(template, stack, hub, `sync-${id}`);
+      // 197 receives at the shortest waits (redelivery.test.ts), and 5 for other failures.
+      expect(queue.RedrivePolicy.maxReceiveCount).toBe(202);
+      expect(queue.RedrivePolicy.deadLetterTargetArn).toEqual(
+        stack.resolve(hub.deadLetterQueues[`sync-${id}`]?.queueArn),
+      );
+      expect(queue.MessageRetentionPeriod).toBe(4 * 86_400);
+    },
+  );
+
+  it('a longer retryFor raises the redrive count and keeps messages a day longer than it', () => {
+    const { hub, stack, template } = build({
+      sync: { delivery: { retryFor: '7d', redeliveryDelay: { first: '1m', max: '1h' } } },
+    });
+    const queue = queueProperties(template, stack, hub, 'sync-hubspot');
+    expect(queue.RedrivePolicy.maxReceiveCount).toBe(
+      maxReceiveCountFor({ retryForMs: 7 * 86_400_000, firstDelayMs: 60_000, maxDelayMs: 3_600_000 }),
+    );
+    expect(queue.RedrivePolicy.maxReceiveCount).toBeGreaterThan(300);
+    expect(queue.MessageRetentionPeriod).toBe(8 * 86_400);
+    // The profile writer's queue is not a sync queue: SQS's defaults.
+    expect(queueProperties(template, stack, hub, 'profile-writer').RedrivePolicy.maxReceiveCount).toBe(5);
+  });
 
   it('sync functions read profiles but never write them, write sync-state, and may send to their own DLQ', () => {
     const { hub, stack, template } = build();

@@ -18,8 +18,17 @@ describe('Sync configuration', () => {
         maxDelayMs: 8_000,
         maxInProcessWaitMs: 10_000,
         timeoutMs: 10_000,
+        retryFor: '24h',
+        redeliveryDelay: { first: '30s', max: '15m' },
       },
     });
+  });
+
+  it('takes a longer retryFor with a redelivery ceiling that fits the redrive limit', () => {
+    const config = parseSyncConfig('{"delivery":{"retryFor":"7d","redeliveryDelay":{"max":"1h"}}}', 'test');
+    expect(config.delivery).toMatchObject({ retryFor: '7d', redeliveryDelay: { first: '30s', max: '1h' } });
+    // The resolved configuration, as the stack hands it to the functions, parses to itself.
+    expect(parseSyncConfig(JSON.stringify(config), 'OMNIHUB_SYNC_CONFIG')).toEqual(config);
   });
 
   it("keeps a destination's partial override and fills the rest when resolved", () => {
@@ -51,6 +60,28 @@ describe('Sync configuration', () => {
     [
       '{"delivery":{"maxAttempts":0}}',
       'OMNIHUB_SYNC_CONFIG: delivery.maxAttempts: Too small: expected number to be >0',
+    ],
+    [
+      '{"delivery":{"retryFor":"1 day"}}',
+      'OMNIHUB_SYNC_CONFIG: delivery.retryFor: expected a duration such as "30s", "15m", "24h" or "7d"',
+    ],
+    ['{"delivery":{"retryFor":"8d"}}', 'OMNIHUB_SYNC_CONFIG: delivery.retryFor: must be at most 7d'],
+    ['{"delivery":{"retryfor":"1h"}}', 'OMNIHUB_SYNC_CONFIG: delivery: Unrecognized key: "retryfor"'],
+    [
+      '{"delivery":{"redeliveryDelay":{"first":"0s"}}}',
+      'OMNIHUB_SYNC_CONFIG: delivery.redeliveryDelay.first: must be at least 1s',
+    ],
+    [
+      '{"delivery":{"redeliveryDelay":{"first":"2m","max":"1m"}}}',
+      'OMNIHUB_SYNC_CONFIG: delivery.redeliveryDelay.max: must be at least redeliveryDelay.first (2m)',
+    ],
+    [
+      '{"delivery":{"redeliveryDelay":{"max":"13h"}}}',
+      'OMNIHUB_SYNC_CONFIG: delivery.redeliveryDelay.max: must be at most 12h (the longest SQS visibility timeout)',
+    ],
+    [
+      '{"delivery":{"retryFor":"7d"}}',
+      'OMNIHUB_SYNC_CONFIG: delivery.redeliveryDelay.max: 15m is too short for retryFor 7d: a change could be received 1354 times, and SQS redrives after 1000 at most; raise it or shorten retryFor',
     ],
   ])('says in English what is wrong with %s', (text, message) => {
     expect(() => parseSyncConfig(text, 'OMNIHUB_SYNC_CONFIG')).toThrow(SyncConfigError);

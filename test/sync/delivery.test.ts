@@ -18,8 +18,8 @@ import { resolveDestination } from '../../core/sync/config.ts';
 import { SyncEngine } from '../../core/sync/engine.ts';
 import { TokenBucket } from '../../core/sync/rate-limit.ts';
 import { MemorySyncStateStore } from '../../core/sync/state.ts';
-import { DeferredDeliveryError, retryAfterMs } from '../../core/sync/vendor-client.ts';
-import { clientFor, DEFAULT_CONFIG, profileItem, stamped } from '../support/sync.ts';
+import { DeferredDeliveryError, HttpVendorClient, retryAfterMs } from '../../core/sync/vendor-client.ts';
+import { clientFor, DEFAULT_CONFIG, FAST_DELIVERY, profileItem, stamped } from '../support/sync.ts';
 
 describe('Vendor client', () => {
   const hubspot = new FakeHubSpot('hs-token');
@@ -75,7 +75,7 @@ describe('Vendor client', () => {
     expect(square.requests).toHaveLength(1);
   });
 
-  it('retries exhausted on 5xx defer to the queue (the message comes back later)', async () => {
+  it('retries exhausted on 5xx defer to the queue; the rest of the batch is not sent until reset', async () => {
     const before = square.requests.length;
     square.misbehave(...Array.from({ length: 5 }, () => ({ status: 503 })));
     const client = clientFor(
@@ -88,8 +88,61 @@ describe('Vendor client', () => {
       'HTTP 503 after 3 attempts',
     );
     expect(square.requests.length - before).toBe(3);
-    // Two scripted 503s remain unused; answer them away so later tests start clean.
-    await client.request({ method: 'POST', path: '/v2/customers', body: { given_name: 'Ada' } });
+    // The next record of the batch: deferred without a call to the failing vendor.
+    const next = await client
+      .request({ method: 'POST', path: '/v2/customers', body: { given_name: 'Bo' } })
+      .catch((e: unknown) => e);
+    expect(next).toBeInstanceOf(DeferredDeliveryError);
+    expect((next as Error).message).toBe(
+      'test: not sent, an earlier request of this batch failed (HTTP 503 after 3 attempts)',
+    );
+    expect(square.requests.length - before).toBe(3);
+    // The next batch tries again; two scripted 503s remain, then the vendor answers.
+    client.reset();
+    const response = await client.request({
+      method: 'POST',
+      path: '/v2/customers',
+      body: { given_name: 'Ada' },
+    });
+    expect(response.status).toBe(200);
+    expect(square.requests.slice(before).map((request) => request.status)).toEqual([
+      503, 503, 503, 503, 503, 200,
+    ]);
+  });
+
+  it('gives a request no longer than the invocation has left, and none when too little is left', async () => {
+    let remaining = 2_500;
+    const slow: typeof fetch = (_url, init) =>
+      new Promise((_resolve, reject) => {
+        const started = Date.now();
+        init?.signal?.addEventListener('abort', () => {
+          reject(
+            Object.assign(new Error(`aborted after ${Date.now() - started} ms`), { name: 'TimeoutError' }),
+          );
+        });
+      });
+    const client = new HttpVendorClient({
+      destination: 'acme',
+      baseUrl: 'https://api.acme.test',
+      headers: {},
+      limiter: new TokenBucket({ requests: 100, perSeconds: 1 }),
+      delivery: { ...FAST_DELIVERY, maxAttempts: 1, timeoutMs: 10_000 },
+      remainingMs: () => remaining,
+      fetch: slow,
+    });
+    const started = Date.now();
+    const error = await client.request({ method: 'GET', path: '/' }).catch((e: unknown) => e);
+    // 2.5 s left, 1 s kept to hand the message back: the request had 1.5 s, not its 10 s timeout.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
+    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(error).toBeInstanceOf(DeferredDeliveryError);
+    expect((error as Error).message).toMatch(/^acme: TimeoutError: aborted after \d+ ms after 1 attempts$/);
+
+    client.reset();
+    remaining = 1_500;
+    const tooLate = await client.request({ method: 'GET', path: '/' }).catch((e: unknown) => e);
+    expect(tooLate).toBeInstanceOf(DeferredDeliveryError);
+    expect((tooLate as Error).message).toBe('acme: no time left in this invocation');
   });
 
   it("SendGrid's X-RateLimit-Reset (no Retry-After) is the wait", () => {
@@ -229,5 +282,50 @@ describe('Sync engine', () => {
       | undefined;
     const properties = body?.inputs[0]?.properties;
     expect(properties?.omnihub_email_consent).toBe('unsubscribed');
+  });
+
+  it('an older change that waited out an outage never overwrites a newer one delivered meanwhile', async () => {
+    let profile = profileItem({
+      identities: ['email:order@example.com'],
+      traits: {
+        email: stamped('order@example.com', 'shopify'),
+        phone: stamped('+14155550101', 'shopify'),
+      },
+    });
+    const client = clientFor(hubspotOutbound, fake.url, { HUBSPOT_ACCESS_TOKEN: 'hs-token' });
+    const engine = new SyncEngine({
+      destination: resolveDestination(DEFAULT_CONFIG, 'hubspot', hubspotOutbound),
+      outbound: hubspotOutbound,
+      config: DEFAULT_CONFIG,
+      profiles: { get: async () => profile },
+      state: new MemorySyncStateStore(),
+      publisher: {
+        publish: async (envelopes) => ({ published: new Set(envelopes.map((_, i) => i)), failed: new Set() }),
+      },
+      client,
+      now: () => new Date('2025-05-01T12:00:00.000Z'),
+    });
+    const older = updated({ 'traits.phone': '+14155550101' }, 'shopify', 'evt-old');
+    const newer = updated({ 'traits.phone': '+14155550199' }, 'shopify', 'evt-new');
+    const before = fake.requests.length;
+
+    // HubSpot is down when the older change arrives: it goes back to its queue to wait.
+    fake.misbehave(...Array.from({ length: FAST_DELIVERY.maxAttempts }, () => ({ status: 500 })));
+    await expect(engine.handle(older)).rejects.toBeInstanceOf(DeferredDeliveryError);
+
+    // Meanwhile the phone changes again, and that change is delivered in a later batch.
+    profile = { ...profile, traits: { ...profile.traits, phone: stamped('+14155550199', 'shopify') } };
+    client.reset();
+    expect(await engine.handle(newer)).toMatchObject({ status: 'delivered' });
+
+    // The older message comes back: the profile it reads is the newer one, already delivered.
+    expect(await engine.handle(older)).toEqual({ status: 'skipped', reason: 'unchanged' });
+    const sent = fake.requests.slice(before);
+    expect(sent.map((request) => request.status)).toEqual([500, 500, 500, 500, 500, 200]);
+    expect(JSON.stringify(sent.at(-1)?.body)).toContain('+14155550199');
+    expect(
+      [...fake.contacts.values()].find((contact) => contact.properties.email === 'order@example.com')
+        ?.properties.phone,
+    ).toBe('+14155550199');
   });
 });

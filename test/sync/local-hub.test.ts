@@ -14,8 +14,10 @@ import { FakeHubSpot } from '../../connectors/hubspot/fake-api.ts';
 import { FakeSendGrid } from '../../connectors/sendgrid/fake-api.ts';
 import { FakeShopify } from '../../connectors/shopify/fake-api.ts';
 import { FakeSquare } from '../../connectors/square/fake-api.ts';
-import { generateWebhookKeys, signWebhook, type WebhookKeys } from '../../demo/vendor-webhooks.ts';
+import { generateWebhookKeys, type WebhookKeys } from '../../demo/vendor-webhooks.ts';
+import { createTopology } from '../../lib/topology.ts';
 import { type LocalHub, startLocalHub } from '../../local/hub.ts';
+import { postShopifyCustomer as postShopify, type ShopifyCustomer } from '../support/shopify-customers.ts';
 
 const PUBLIC_URL = 'https://hooks.example.com';
 const hubspot = new FakeHubSpot('hs-token');
@@ -24,6 +26,17 @@ const square = new FakeSquare('sq-token');
 const sendgrid = new FakeSendGrid('SG.key');
 let keys: WebhookKeys;
 let hub: LocalHub;
+/** Short waits: in-process retries in milliseconds, redeliveries through the queue in seconds. */
+const SYNC = {
+  delivery: {
+    baseDelayMs: 20,
+    maxDelayMs: 100,
+    maxInProcessWaitMs: 2_000,
+    timeoutMs: 2_000,
+    retryFor: '1m',
+    redeliveryDelay: { first: '1s', max: '2s' },
+  },
+};
 
 beforeAll(async () => {
   await Promise.all([hubspot.start(), shopify.start(), square.start(), sendgrid.start()]);
@@ -44,10 +57,9 @@ beforeAll(async () => {
       SQUARE_API_URL: square.url,
       SENDGRID_API_KEY: 'SG.key',
       SENDGRID_API_URL: sendgrid.url,
-      OMNIHUB_SYNC_CONFIG: JSON.stringify({
-        delivery: { baseDelayMs: 20, maxDelayMs: 100, maxInProcessWaitMs: 2_000, timeoutMs: 2_000 },
-      }),
+      OMNIHUB_SYNC_CONFIG: JSON.stringify(SYNC),
     },
+    topology: createTopology({ sync: SYNC }),
   });
 });
 
@@ -56,45 +68,11 @@ afterAll(async () => {
   await Promise.all([hubspot.stop(), shopify.stop(), square.stop(), sendgrid.stop()]);
 });
 
-let webhookCounter = 0;
-
-async function postShopifyCustomer(
+function postShopifyCustomer(
   topic: 'customers/create' | 'customers/update',
-  customer: { id: number; email: string; first: string; last: string; phone: string; updatedAt: string },
+  customer: ShopifyCustomer,
 ): Promise<void> {
-  webhookCounter++;
-  const body = JSON.stringify({
-    id: customer.id,
-    email: customer.email,
-    first_name: customer.first,
-    last_name: customer.last,
-    phone: customer.phone,
-    state: 'enabled',
-    verified_email: true,
-    currency: 'USD',
-    addresses: [],
-    default_address: null,
-    created_at: '2025-04-22T14:30:00-05:00',
-    updated_at: customer.updatedAt,
-    admin_graphql_api_id: `gid://shopify/Customer/${customer.id}`,
-  });
-  const signed = signWebhook(
-    {
-      connector: 'shopify',
-      body,
-      headers: {
-        'X-Shopify-Topic': topic,
-        'X-Shopify-Shop-Domain': 'omnihub-demo.myshopify.com',
-        'X-Shopify-API-Version': '2025-10',
-        'X-Shopify-Webhook-Id': `wh-${webhookCounter}`,
-        'X-Shopify-Event-Id': `ev-${webhookCounter}`,
-        'X-Shopify-Triggered-At': customer.updatedAt,
-      },
-    },
-    keys,
-  );
-  const response = await fetch(`${hub.url}${signed.path}`, { method: 'POST', headers: signed.headers, body });
-  expect(response.status, await response.text()).toBe(200);
+  return postShopify(hub.url, keys, topic, customer);
 }
 
 /** Vendor requests about one email so far (all four fakes), by fake. */

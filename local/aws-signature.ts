@@ -2,7 +2,7 @@
  * SigV4 checked on the hub's side: its AWS APIs (EventBridge, SQS, and DynamoDB through dynalite) answer
  * only requests signed with the hub's own credentials, which its handlers, the CLI and the tests sign
  * with. The signature is recomputed with the client's signing code (`sigV4Signature` of
- * `core/aws/json-client.ts`) over the request as received: method, path, query, the headers the client
+ * `core/aws/sigv4.ts`) over the request as received: method, path, query, the headers the client
  * says it signed, and the hash of the body's bytes.
  *
  * The checks run in the order DynamoDB's front end applies them (as dynalite records it), and a refusal
@@ -18,12 +18,8 @@
  * URLs) are not accepted.
  */
 import { timingSafeEqual } from 'node:crypto';
-import {
-  type AwsCredentials,
-  type CanonicalRequest,
-  sha256Hex,
-  sigV4Signature,
-} from '../core/aws/json-client.ts';
+import type { AwsCredentials } from '../core/aws/json-client.ts';
+import { type CanonicalRequest, sha256Hex, sigV4Signature } from '../core/aws/sigv4.ts';
 
 /** Why a request was refused, by the kind of error AWS answers with. */
 export interface SignatureRejection {

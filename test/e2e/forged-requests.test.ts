@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signRequest } from '../../core/aws/json-client.ts';
+import { signRequest } from '../../core/aws/sigv4.ts';
 import { generateWebhookKeys, signWebhook, type WebhookKeys } from '../../demo/vendor-webhooks.ts';
 import { type LocalHub, startLocalHub } from '../../local/hub.ts';
 import { LOCAL_HUB_CREDENTIALS } from '../../local/hub-environment.ts';

@@ -9,7 +9,7 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signRequest } from '../../core/aws/json-client.ts';
+import { signRequest } from '../../core/aws/sigv4.ts';
 import type { LocalHub } from '../../local/hub.ts';
 import { LOCAL_HUB_CREDENTIALS } from '../../local/hub-environment.ts';
 import { hubClientConfig, startPausedTestHub } from './support/environment.ts';

@@ -3,8 +3,11 @@
  * write:
  *
  * - **By value**: email addresses and phone-number-like digit runs in any text become `[email]` and
- *   `[phone]`, also when percent-encoded (`ava%40example.com`, `%2B13125550142`), because error
- *   messages and query strings quote what they carry.
+ *   `[phone]`, also when percent-encoded (`ava%40example.com`, `%2B13125550142`,
+ *   `/profiles/%2B44%2020%207946%200958`, `bo.x%40ex%C3%A4mple.de`) or form-encoded (`+44+20+7946+0958`),
+ *   because error messages, request paths and query strings quote what they carry: a word with
+ *   encoded characters is decoded (UTF-8, else Latin-1), and written decoded and redacted when it held
+ *   personal data.
  * - **By key**: an attribute whose name says it holds personal data (`email`, `phone`, `firstName`,
  *   `name`, `address`, `body` ...) becomes `[redacted]` whatever its value, because a name or a street
  *   has no pattern to recognise it by.
@@ -33,6 +36,18 @@ const PHONE_CANDIDATE = /(?<![\w-])(?:\+|%2B)?\(?\d[\d ().-]{5,}\d(?![\w-])/gi;
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
 const SEPARATOR = /[ ().-]/;
 
+// What an encoded word looks like: a percent escape, or digits (or a bracketed area code) joined by `+`,
+// a form-encoded space.
+const ENCODED = /%[0-9A-Fa-f]{2}|[\d)]\+[(\d]/;
+const WORD = /\S+/g;
+const ESCAPES = /(?:%[0-9A-Fa-f]{2})+/g;
+// In a decoded word, `+` may also separate the groups of a number (`+44+20+7946+0958`).
+const DECODED_PHONE_CANDIDATE = /(?<![\w-])\+?\(?\d[\d ().+-]{5,}\d(?![\w-])/g;
+// Decoding must not let a word break the line it is logged on.
+const CONTROL_CHARACTERS = /\p{Cc}/gu;
+// Bounded: `%2540` decodes to `%40`, then to `@`; no log line is encoded deeper than that in practice.
+const MAX_DECODING_ROUNDS = 3;
+
 /** The shortest text that can hold an email (`a@b.cd`); phone numbers need 7 digits. */
 const MIN_CANDIDATE_LENGTH = 6;
 
@@ -45,20 +60,52 @@ function redactPhoneCandidate(candidate: string): string {
   return digits > 15 && SEPARATOR.test(candidate) ? PHONE_PLACEHOLDER : candidate;
 }
 
+/** A run of percent escapes as text: UTF-8 when the bytes are, else Latin-1 (what older forms send). */
+function decodeEscapes(run: string): string {
+  try {
+    return decodeURIComponent(run);
+  } catch {
+    return Buffer.from(run.replace(/%/g, ''), 'hex').toString('latin1');
+  }
+}
+
+/** A word whose percent escapes (and escapes of escapes) are decoded. */
+function decodeWord(word: string): string {
+  let decoded = word;
+  for (let round = 0; round < MAX_DECODING_ROUNDS; round++) {
+    const next = decoded.replace(ESCAPES, decodeEscapes);
+    if (next === decoded) break;
+    decoded = next;
+  }
+  return decoded;
+}
+
+/** The word decoded and redacted when decoding shows personal data in it, else the word as it was. */
+function redactEncodedWord(word: string): string {
+  if (!ENCODED.test(word)) return word;
+  const decoded = decodeWord(word);
+  let redacted = decoded.includes('@') ? decoded.replace(EMAIL, EMAIL_PLACEHOLDER) : decoded;
+  redacted = redacted.replace(DECODED_PHONE_CANDIDATE, redactPhoneCandidate);
+  return redacted === decoded ? word : redacted.replace(CONTROL_CHARACTERS, ' ');
+}
+
 /**
  * Replaces email addresses and phone-number-like digit runs (7 to 15 digits, E.164's maximum) with
- * placeholders; returns `text` itself when there is nothing to replace.
+ * placeholders, also where they are percent- or form-encoded; returns `text` itself when there is
+ * nothing to replace.
  *
  * @example
  * redactPersonalData('bounce for ana@example.com, +1 (555) 010-9999'); // 'bounce for [email], [phone]'
+ * redactPersonalData('GET /profiles/%2B44%2020%207946%200958'); // 'GET /profiles/[phone]'
  */
 export function redactPersonalData(text: string): string {
   if (text.length < MIN_CANDIDATE_LENGTH) return text;
-  let result = text;
-  if (result.includes('@') || result.includes('%40')) result = result.replace(EMAIL, EMAIL_PLACEHOLDER);
   // An ARN's 12-digit account id is not a phone number; ARNs are in every Lambda and SQS event.
-  if (result.startsWith('arn:')) return result;
-  return result.replace(PHONE_CANDIDATE, redactPhoneCandidate);
+  const arn = text.startsWith('arn:');
+  // Encoded words first: the passes below would see only fragments of them (`%2020%207946`).
+  let result = !arn && ENCODED.test(text) ? text.replace(WORD, redactEncodedWord) : text;
+  if (result.includes('@') || result.includes('%40')) result = result.replace(EMAIL, EMAIL_PLACEHOLDER);
+  return arn ? result : result.replace(PHONE_CANDIDATE, redactPhoneCandidate);
 }
 
 // Attribute names compared without case, `_`, `-` or spaces: `first_name`, `firstName`, `FirstName`.

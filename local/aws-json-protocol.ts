@@ -3,11 +3,12 @@
  * `POST /` with `X-Amz-Target: <ServicePrefix>.<Operation>`, a JSON body, and on failure an HTTP 4xx/5xx
  * with `{"__type": ..., "message": ...}`.
  *
- * Signatures (SigV4) are not verified: the hub is a local development server and any dummy
- * credentials must work.
+ * Every call must be SigV4-signed with the hub's own credentials (`aws-signature.ts`); a refusal is
+ * answered with the error each service's protocol uses for it ({@link signatureError}).
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import type { SignatureRejection } from './aws-signature.ts';
 
 export type AwsJsonVersion = '1.0' | '1.1';
 
@@ -83,4 +84,41 @@ export function writeAwsJsonError(
   }
   response.writeHead(error.statusCode, headers);
   response.end(body);
+}
+
+/**
+ * How a service names its signature errors: `json` as the AWS JSON services do (EventBridge, DynamoDB:
+ * `MissingAuthenticationTokenException`, `IncompleteSignatureException`, `InvalidSignatureException`,
+ * `UnrecognizedClientException`, all HTTP 400); `query-compatible` as SQS does, with the codes of its
+ * query protocol, also in `x-amzn-query-error` (`MissingAuthenticationToken` 403, `IncompleteSignature`
+ * 400, `SignatureDoesNotMatch` 403, `InvalidClientTokenId` 403), which the SDK names its errors after.
+ */
+export type SignatureErrorStyle = 'json' | 'query-compatible';
+
+const SIGNATURE_ERRORS: Readonly<
+  Record<SignatureErrorStyle, Record<SignatureRejection['kind'], readonly [code: string, status: number]>>
+> = {
+  json: {
+    missing: ['MissingAuthenticationTokenException', 400],
+    incomplete: ['IncompleteSignatureException', 400],
+    invalid: ['InvalidSignatureException', 400],
+    unrecognized: ['UnrecognizedClientException', 400],
+  },
+  'query-compatible': {
+    missing: ['MissingAuthenticationToken', 403],
+    incomplete: ['IncompleteSignature', 400],
+    invalid: ['SignatureDoesNotMatch', 403],
+    unrecognized: ['InvalidClientTokenId', 403],
+  },
+};
+
+/** The error a service answers a refused signature with. */
+export function signatureError(rejection: SignatureRejection, style: SignatureErrorStyle): AwsServiceError {
+  const [code, status] = SIGNATURE_ERRORS[style][rejection.kind];
+  return new AwsServiceError(
+    code,
+    rejection.message,
+    status,
+    style === 'query-compatible' ? code : undefined,
+  );
 }

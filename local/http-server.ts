@@ -1,19 +1,29 @@
 /**
- * The hub's single HTTP listener. Requests carrying `X-Amz-Target` are AWS API calls (EventBridge,
- * SQS); everything else is the API Gateway side: the topology's webhook and API routes (route keys
- * with `{name}` path parameters, matched as API Gateway does), `GET /health` and `GET /local/events`.
- * A form-encoded SQS query-protocol call that matches no route gets SQS's XML error saying that only
- * the JSON protocol is served (`sqs/query-protocol.ts`).
+ * The hub's HTTP listeners, two of them, so that what may be exposed is a port of its own:
+ *
+ * - **loopback** (`PORT`, always 127.0.0.1): everything. AWS API calls (`POST /` with `X-Amz-Target`,
+ *   SigV4-checked: `aws-apis.ts`), and the API Gateway side: the topology's webhook and API routes
+ *   (route keys with `{name}` path parameters, matched as API Gateway does), `GET /health`,
+ *   `GET /local/events`, `GET /local/outbox/<destination>`. A form-encoded SQS query-protocol call that
+ *   matches no route gets SQS's XML error saying that only the JSON protocol is served
+ *   (`sqs/query-protocol.ts`). It answers only requests whose `Host` is a loopback name, so a web page
+ *   the developer opens cannot reach it by DNS rebinding (421 otherwise).
+ * - **webhooks** (`HOST`:`OMNIHUB_WEBHOOK_PORT`): the webhook routes (`POST /webhooks/<connector>`,
+ *   each checked by its connector's signature) and `GET /health` (its status only); anything else is a
+ *   404, whatever its path or headers. This is the one to tunnel or expose.
+ *
+ * Why a listener of its own rather than a check per request: a tunnel (ngrok, cloudflared) connects
+ * from 127.0.0.1, and the `Host` and `X-Forwarded-*` headers are whatever the sender or the tunnel
+ * makes them, so nothing in a request tells a remote caller from a local one. The port it arrived on
+ * does.
  *
  * Answers of the hub itself (404, 405, 413, 500, ...) are JSON `{"error": code, "message": ...}` and
  * never carry a stack trace. Where API Gateway answers differently, the hub follows the project's
  * error convention: a handler that throws gets 500 `internal_error` (API Gateway: 500 `{"message":
  * "Internal Server Error"}`), and so does a timeout.
  */
-import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import {
   fromLambdaResult,
   MAX_INVOCATION_PAYLOAD_BYTES,
@@ -23,70 +33,23 @@ import {
   type ReceivedHttpRequest,
   toHttpApiEvent,
 } from './apigateway/http-api.ts';
-import {
-  type AwsJsonVersion,
-  AwsServiceError,
-  parseJsonRequest,
-  writeAwsJsonError,
-  writeAwsJsonResult,
-} from './aws-json-protocol.ts';
+import { type RouteBinding, RouteTable } from './apigateway/routes.ts';
+import type { LocalAwsApis } from './aws-apis.ts';
 import { ChangeNotifier } from './change-notifier.ts';
-import type { EventBridgeApi } from './eventbridge/api.ts';
 import type { EventArchive } from './eventbridge/archive.ts';
+import { writeError, writeJson } from './json-response.ts';
 import { keepIdleConnectionsOpen } from './keep-alive.ts';
-import type { LocalFunction } from './lambda/local-function.ts';
+import { serveEventsQuery, serveOutbox } from './local-api.ts';
 import { describeError, type HubLogger } from './log.ts';
-import type { SqsApi } from './sqs/api.ts';
+import { PayloadTooLargeError, readBody } from './request-body.ts';
 import { mayBeSqsQueryRequest, sqsQueryAction, writeSqsQueryProtocolError } from './sqs/query-protocol.ts';
 
-/** A route (webhook or API) bound to its function. */
-export interface RouteBinding {
-  readonly method: string;
-  /** API Gateway route path: literal segments and `{name}` parameters, e.g. `/profiles/{profileId}`. */
-  readonly path: string;
-  /** The connector (webhook routes) or API function id it serves. */
-  readonly target: string;
-  readonly function: LocalFunction;
-}
-
-interface CompiledRoute {
-  readonly binding: RouteBinding;
-  readonly pattern: RegExp;
-  readonly parameters: readonly string[];
-  /** Literal segments count more: API Gateway prefers `/a/b` over `/a/{x}`. */
-  readonly specificity: number;
-}
-
-function compileRoute(binding: RouteBinding): CompiledRoute {
-  const parameters: string[] = [];
-  let specificity = 0;
-  const source = binding.path
-    .split('/')
-    .map((segment) => {
-      const parameter = /^\{([A-Za-z0-9_]+)\}$/.exec(segment);
-      if (parameter?.[1]) {
-        parameters.push(parameter[1]);
-        return '([^/]+)';
-      }
-      specificity++;
-      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    })
-    .join('/');
-  return { binding, pattern: new RegExp(`^${source}$`), parameters, specificity };
-}
-
-function decodePathParameter(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
-}
+export type { RouteBinding } from './apigateway/routes.ts';
 
 export interface HubHttpServerOptions {
   readonly routes: readonly RouteBinding[];
-  readonly eventBridge: EventBridgeApi;
-  readonly sqs: SqsApi;
+  /** The AWS APIs (EventBridge, SQS, ...), served on the loopback listener only. */
+  readonly awsApis: LocalAwsApis;
   readonly archive: EventArchive;
   readonly accountId: string;
   readonly health: () => { readonly status: string };
@@ -95,34 +58,26 @@ export interface HubHttpServerOptions {
   readonly outboxDir?: string;
 }
 
-const EVENTS_DEFAULT_LIMIT = 100;
-const EVENTS_MAX_LIMIT = 1000;
-
-class PayloadTooLargeError extends Error {}
-
-function writeJson(
-  response: ServerResponse,
-  statusCode: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  response.writeHead(statusCode, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
-  response.end(text);
+/** Where the hub listens: {@link HubHttpServer}. Ports may be 0 (any free port). */
+export interface HubListeners {
+  /** The loopback listener's port (it binds 127.0.0.1 only). */
+  readonly port: number;
+  /** The webhook listener's interface and port. */
+  readonly webhookHost: string;
+  readonly webhookPort: number;
 }
 
-function writeError(
-  response: ServerResponse,
-  statusCode: number,
-  error: string,
-  message: string,
-  headers: Record<string, string> = {},
-): void {
-  writeJson(response, statusCode, { error, message }, headers);
+/** Which requests a listener answers: everything (loopback), or only webhooks and health. */
+type Exposure = 'loopback' | 'webhooks';
+
+const LOOPBACK_ADDRESS = '127.0.0.1';
+const LOOPBACK_HOST_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** Whether a `Host` header names this machine by a loopback name (any port). */
+function isLoopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const name = host.replace(/:\d+$/, '').toLowerCase();
+  return LOOPBACK_HOST_NAMES.has(name) || name.endsWith('.localhost');
 }
 
 /**
@@ -138,63 +93,53 @@ function mayExceedInvocationPayload(body: Buffer, rawHeaders: readonly string[],
   return 6 * (2 * body.length + textLength) + 16_384 > MAX_INVOCATION_PAYLOAD_BYTES;
 }
 
-/** Reads the whole body, refusing more than `limit` bytes (by Content-Length up front, or while streaming). */
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(request.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new PayloadTooLargeError());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        request.removeAllListeners('data');
-        request.pause();
-        reject(new PayloadTooLargeError());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-}
-
-/** The HTTP server of the hub. */
+/** The HTTP listeners of the hub. */
 export class HubHttpServer {
-  private readonly server: Server;
-  private readonly routes: readonly CompiledRoute[];
+  private readonly servers: Readonly<Record<Exposure, Server>>;
+  private readonly routes: RouteTable;
+  private readonly webhookRoutes: RouteTable;
   private routeRequestsInFlight = 0;
   private readonly routeRequestDone = new ChangeNotifier();
   private acceptingRouteRequests = true;
-  private port = 0;
 
   constructor(private readonly options: HubHttpServerOptions) {
-    this.routes = options.routes.map(compileRoute).sort((a, b) => b.specificity - a.specificity);
-    this.server = createServer((request, response) => {
-      this.dispatch(request, response).catch((error: unknown) => {
-        options.log.error(
-          `unhandled error for ${request.method} ${request.url?.split('?')[0]}: ${describeError(error)}`,
-        );
-        if (!response.headersSent)
-          writeError(response, 500, 'internal_error', 'The local hub failed to handle the request.');
-        else response.destroy();
+    this.routes = new RouteTable(options.routes);
+    this.webhookRoutes = new RouteTable(options.routes.filter((route) => route.kind === 'webhook'));
+    const serverFor = (exposure: Exposure) => {
+      const server = createServer((request, response) => {
+        this.dispatch(request, response, exposure).catch((error: unknown) => {
+          options.log.error(
+            `unhandled error for ${request.method} ${request.url?.split('?')[0]}: ${describeError(error)}`,
+          );
+          if (!response.headersSent)
+            writeError(response, 500, 'internal_error', 'The local hub failed to handle the request.');
+          else response.destroy();
+        });
       });
-    });
-    keepIdleConnectionsOpen(this.server);
+      keepIdleConnectionsOpen(server);
+      return server;
+    };
+    this.servers = { loopback: serverFor('loopback'), webhooks: serverFor('webhooks') };
   }
 
-  /** Starts listening; resolves with the port (useful with port 0). */
-  async listen(host: string, port: number): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
+  /** Starts both listeners; resolves with their ports (useful with port 0). */
+  async listen(listeners: HubListeners): Promise<{ readonly port: number; readonly webhookPort: number }> {
+    const listen = (server: Server, host: string, port: number) =>
+      new Promise<number>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve((server.address() as AddressInfo).port);
+        });
       });
-    });
-    this.port = (this.server.address() as AddressInfo).port;
-    return this.port;
+    const port = await listen(this.servers.loopback, LOOPBACK_ADDRESS, listeners.port);
+    try {
+      const webhookPort = await listen(this.servers.webhooks, listeners.webhookHost, listeners.webhookPort);
+      return { port, webhookPort };
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
   }
 
   /** New route requests (webhooks, API) get 503 from now on; AWS API calls (from handlers still running) keep working. */
@@ -209,20 +154,43 @@ export class HubHttpServer {
 
   /** Stops listening and closes every connection. */
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    await Promise.all(
+      Object.values(this.servers).map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            if (!server.listening) return resolve();
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    );
   }
 
-  private async dispatch(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  private async dispatch(
+    request: IncomingMessage,
+    response: ServerResponse,
+    exposure: Exposure,
+  ): Promise<void> {
     const url = request.url ?? '/';
     const queryStart = url.indexOf('?');
     const rawPath = queryStart === -1 ? url : url.slice(0, queryStart);
     const rawQueryString = queryStart === -1 ? '' : url.slice(queryStart + 1);
+    if (exposure === 'webhooks') {
+      await this.dispatchWebhook(request, response, rawPath, rawQueryString);
+      return;
+    }
+    if (!isLoopbackHost(request.headers.host)) {
+      writeError(
+        response,
+        421,
+        'misdirected_request',
+        "This listener of the local hub answers only requests for 127.0.0.1, localhost or [::1]; webhooks from outside go to the hub's webhook listener.",
+      );
+      return;
+    }
     const target = request.headers['x-amz-target'];
-    if (request.method === 'POST' && typeof target === 'string') {
-      await this.handleAwsApi(target, request, response);
+    if (request.method === 'POST' && typeof target === 'string' && rawPath === '/') {
+      await this.options.awsApis.serve(target, request, response);
       return;
     }
     if (rawPath === '/health') {
@@ -233,32 +201,61 @@ export class HubHttpServer {
     }
     if (rawPath.startsWith('/local/outbox/')) {
       if (request.method !== 'GET') return this.methodNotAllowed(response, rawPath, 'GET');
-      await this.handleOutbox(rawPath.slice('/local/outbox/'.length), response);
+      await serveOutbox(this.options.outboxDir, rawPath.slice('/local/outbox/'.length), response);
       return;
     }
     if (rawPath === '/local/events') {
       if (request.method !== 'GET') return this.methodNotAllowed(response, rawPath, 'GET');
-      this.handleEventsQuery(rawQueryString, response);
+      serveEventsQuery(this.options.archive, rawQueryString, response);
       return;
     }
-    const matching = this.routes
-      .map((route) => ({ route, match: route.pattern.exec(rawPath) }))
-      .filter((candidate) => candidate.match !== null);
-    if (matching.length === 0) {
-      if (await this.answeredSqsQueryRequest(request, response, rawQueryString)) return;
-      writeError(response, 404, 'not_found', `No route for ${request.method} ${rawPath}.`);
+    if (await this.routed(this.routes, request, response, rawPath, rawQueryString)) return;
+    if (await this.answeredSqsQueryRequest(request, response, rawQueryString)) return;
+    writeError(response, 404, 'not_found', `No route for ${request.method} ${rawPath}.`);
+  }
+
+  /** The webhook listener: webhook routes and `GET /health`, nothing else whatever the request says. */
+  private async dispatchWebhook(
+    request: IncomingMessage,
+    response: ServerResponse,
+    rawPath: string,
+    rawQueryString: string,
+  ): Promise<void> {
+    if (rawPath === '/health') {
+      if (request.method !== 'GET') return this.methodNotAllowed(response, rawPath, 'GET');
+      // The status only: the rest of the health report (data directory, queues, endpoints) stays local.
+      const { status } = this.options.health();
+      writeJson(response, status === 'ok' ? 200 : 503, { status });
       return;
     }
-    const chosen = matching.find((candidate) => candidate.route.binding.method === request.method);
-    if (!chosen?.match) {
-      const allowed = [...new Set(matching.map((candidate) => candidate.route.binding.method))].join(', ');
-      return this.methodNotAllowed(response, rawPath, allowed);
+    if (await this.routed(this.webhookRoutes, request, response, rawPath, rawQueryString)) return;
+    writeError(
+      response,
+      404,
+      'not_found',
+      `No route for ${request.method} ${rawPath}: this listener serves only POST /webhooks/<connector> and GET /health.`,
+    );
+  }
+
+  /**
+   * Hands the request to the route matching its path and method (405 when only the method differs);
+   * false when no route has that path.
+   */
+  private async routed(
+    routes: RouteTable,
+    request: IncomingMessage,
+    response: ServerResponse,
+    rawPath: string,
+    rawQueryString: string,
+  ): Promise<boolean> {
+    const match = routes.match(rawPath, request.method);
+    if (match === undefined) return false;
+    if ('allowed' in match) {
+      this.methodNotAllowed(response, rawPath, match.allowed);
+      return true;
     }
-    const pathParameters: Record<string, string> = {};
-    chosen.route.parameters.forEach((name, index) => {
-      pathParameters[name] = decodePathParameter(chosen.match?.[index + 1] ?? '');
-    });
-    await this.handleRoute(chosen.route.binding, pathParameters, request, response, rawPath, rawQueryString);
+    await this.handleRoute(match.binding, match.pathParameters, request, response, rawPath, rawQueryString);
+    return true;
   }
 
   /**
@@ -291,104 +288,6 @@ export class HubHttpServer {
 
   private methodNotAllowed(response: ServerResponse, path: string, allowed: string): void {
     writeError(response, 405, 'method_not_allowed', `${path} accepts only ${allowed}.`, { allow: allowed });
-  }
-
-  private async handleAwsApi(
-    target: string,
-    request: IncomingMessage,
-    response: ServerResponse,
-  ): Promise<void> {
-    const [service, operation = ''] = target.split('.', 2);
-    const version: AwsJsonVersion = service === 'AmazonSQS' ? '1.0' : '1.1';
-    const namespace = service === 'AmazonSQS' ? 'com.amazonaws.sqs' : undefined;
-    try {
-      const input = parseJsonRequest(await readBody(request, MAX_REQUEST_BODY_BYTES));
-      let result: unknown;
-      if (service === 'AWSEvents') result = await this.options.eventBridge.handle(operation, input);
-      else if (service === 'AmazonSQS') result = await this.options.sqs.handle(operation, input);
-      else throw new AwsServiceError('UnknownOperationException', `The local hub does not serve ${target}.`);
-      writeAwsJsonResult(response, version, result);
-    } catch (error) {
-      if (error instanceof PayloadTooLargeError) {
-        writeAwsJsonError(
-          response,
-          version,
-          new AwsServiceError('RequestEntityTooLarge', 'Request too large.', 413),
-          namespace,
-        );
-        return;
-      }
-      if (error instanceof AwsServiceError) {
-        writeAwsJsonError(response, version, error, namespace);
-        return;
-      }
-      this.options.log.error(`${target} failed: ${describeError(error)}`);
-      writeAwsJsonError(
-        response,
-        version,
-        new AwsServiceError('InternalFailure', 'The local hub failed to process the request.', 500),
-        namespace,
-      );
-    }
-  }
-
-  /** What a sync destination without credentials would have sent, oldest first. */
-  private async handleOutbox(destination: string, response: ServerResponse): Promise<void> {
-    if (!/^[a-z][a-z0-9-]{0,62}$/.test(destination)) {
-      writeError(
-        response,
-        400,
-        'bad_request',
-        'The destination is a connector id, e.g. /local/outbox/hubspot.',
-      );
-      return;
-    }
-    let text = '';
-    try {
-      if (this.options.outboxDir)
-        text = await readFile(join(this.options.outboxDir, `${destination}.jsonl`), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    const requests = text
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line) as unknown);
-    writeJson(response, 200, { destination, count: requests.length, requests });
-  }
-
-  private handleEventsQuery(rawQueryString: string, response: ServerResponse): void {
-    const parameters = new URLSearchParams(rawQueryString);
-    const unknown = [...parameters.keys()].filter((name) => !['type', 'since', 'limit'].includes(name));
-    if (unknown.length > 0) {
-      writeError(response, 400, 'bad_request', `Unknown parameter ${unknown[0]}; use type, since, limit.`);
-      return;
-    }
-    const type = parameters.get('type') ?? undefined;
-    const sinceText = parameters.get('since');
-    const since = sinceText === null ? undefined : Date.parse(sinceText);
-    if (since !== undefined && (Number.isNaN(since) || !/^\d{4}-\d{2}-\d{2}T/.test(sinceText ?? ''))) {
-      writeError(
-        response,
-        400,
-        'bad_request',
-        'since must be an ISO 8601 date-time, e.g. 2024-05-01T12:00:00Z.',
-      );
-      return;
-    }
-    const limitText = parameters.get('limit');
-    const limit = limitText === null ? EVENTS_DEFAULT_LIMIT : Number(limitText);
-    if (
-      !Number.isInteger(limit) ||
-      limit < 1 ||
-      limit > EVENTS_MAX_LIMIT ||
-      !/^\d+$/.test(limitText ?? '100')
-    ) {
-      writeError(response, 400, 'bad_request', `limit must be an integer from 1 to ${EVENTS_MAX_LIMIT}.`);
-      return;
-    }
-    const { events, truncated } = this.options.archive.query({ detailType: type, since, limit });
-    writeJson(response, 200, { events, count: events.length, truncated });
   }
 
   private async handleRoute(
@@ -439,7 +338,7 @@ export class HubHttpServer {
         {
           accountId: this.options.accountId,
           requestId,
-          port: this.port,
+          port: request.socket.localPort ?? 0,
         },
       );
       if (

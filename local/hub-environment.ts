@@ -3,6 +3,7 @@
  * resources exactly as in Lambda, from env vars; the hub only fills in the ones the user did not set
  * and restores everything it changed when it stops.
  */
+import type { AwsCredentials } from '../core/aws/json-client.ts';
 import { ENV, type Topology } from '../lib/topology.ts';
 import type { HubLogger } from './log.ts';
 
@@ -20,6 +21,12 @@ export class HubEnvironment {
   set(name: string, value: string): void {
     if (!this.previous.has(name)) this.previous.set(name, process.env[name]);
     process.env[name] = value;
+  }
+
+  /** Removes a variable, whatever it was. */
+  unset(name: string): void {
+    if (!this.previous.has(name)) this.previous.set(name, process.env[name]);
+    delete process.env[name];
   }
 
   /** Sets a variable only when it is not set yet; returns whether the hub's value is now in effect. */
@@ -43,22 +50,41 @@ export class HubEnvironment {
 export const DEFAULT_REGION = 'us-east-1';
 
 /**
+ * The credentials the hub's AWS APIs (EventBridge, SQS, DynamoDB) accept, and its handlers sign with.
+ * Fixed and known, like the endpoints: what keeps those APIs private is that they answer on loopback
+ * only; the signature makes sure a call comes from a client configured for the hub (the CLI, the demo,
+ * an SDK client with these credentials), not a forged or misdirected request.
+ */
+export const LOCAL_HUB_CREDENTIALS: AwsCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/**
  * Sets the caller's variables (they win over the shell's), then what the handlers' SDK clients need
- * when the shell does not say: a region, and credentials to sign with. Returns the region in effect.
+ * when the shell does not say (a region), and the credentials they sign with: the hub's own
+ * ({@link LOCAL_HUB_CREDENTIALS}) unless the caller gave others, never the shell's (those are for AWS,
+ * and every local client signs with the hub's). Returns the region and credentials in effect.
  */
 export function prepareHandlerEnvironment(
   environment: HubEnvironment,
   variables: Readonly<Record<string, string>>,
-): string {
+): { readonly region: string; readonly credentials: AwsCredentials } {
   for (const [name, value] of Object.entries(variables)) environment.set(name, value);
   environment.setDefault('AWS_REGION', DEFAULT_REGION);
   environment.setDefault('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
-  if (!isEnvSet('AWS_ACCESS_KEY_ID') && !isEnvSet('AWS_PROFILE')) {
-    // Dummy credentials: the hub does not check signatures, but the SDK refuses to sign without any.
-    environment.set('AWS_ACCESS_KEY_ID', 'local');
-    environment.set('AWS_SECRET_ACCESS_KEY', 'local');
+  const given = variables.AWS_ACCESS_KEY_ID && variables.AWS_SECRET_ACCESS_KEY;
+  if (!given) {
+    environment.set('AWS_ACCESS_KEY_ID', LOCAL_HUB_CREDENTIALS.accessKeyId);
+    environment.set('AWS_SECRET_ACCESS_KEY', LOCAL_HUB_CREDENTIALS.secretAccessKey);
   }
-  return process.env.AWS_REGION ?? DEFAULT_REGION;
+  if (!variables.AWS_SESSION_TOKEN) environment.unset('AWS_SESSION_TOKEN');
+  const sessionToken = process.env.AWS_SESSION_TOKEN;
+  return {
+    region: process.env.AWS_REGION ?? DEFAULT_REGION,
+    credentials: {
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? '',
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? '',
+      ...(sessionToken ? { sessionToken } : {}),
+    },
+  };
 }
 
 /**

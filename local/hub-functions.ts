@@ -4,7 +4,7 @@
  * nothing, and the HTTP routes that invoke them.
  */
 import { DEFAULTS, type FunctionDefinition, type Topology } from '../lib/topology.ts';
-import type { RouteBinding } from './http-server.ts';
+import type { RouteBinding } from './apigateway/routes.ts';
 import { LocalFunction, type LocalFunctionEnvironment } from './lambda/local-function.ts';
 
 /** A route of the hub's HTTP API as `GET /health` lists it: a webhook (to a connector) or an API route. */
@@ -38,6 +38,7 @@ export function localFunction(
  */
 export function routeBindings(topology: Topology, environment: LocalFunctionEnvironment): RouteBinding[] {
   const routes: RouteBinding[] = topology.ingest.map((route) => ({
+    kind: 'webhook',
     method: route.method,
     path: route.path,
     target: route.connector.id,
@@ -45,7 +46,14 @@ export function routeBindings(topology: Topology, environment: LocalFunctionEnvi
   }));
   for (const api of topology.api) {
     const apiFunction = localFunction(api.id, api, environment);
-    routes.push(...api.routes.map((route) => ({ ...route, target: api.id, function: apiFunction })));
+    routes.push(
+      ...api.routes.map((route) => ({
+        kind: 'api' as const,
+        ...route,
+        target: api.id,
+        function: apiFunction,
+      })),
+    );
   }
   return routes;
 }

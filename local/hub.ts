@@ -10,13 +10,21 @@
  * `AWS_ENDPOINT_URL_DYNAMODB`), set by the hub unless the user set them (`hub-environment.ts`).
  *
  * Wiring, piece by piece: the consumers' queues, pollers and rules (`hub-consumers.ts`), the functions
- * and HTTP routes (`hub-functions.ts`); what the caller gets back (`running-hub.ts`).
+ * and HTTP routes (`hub-functions.ts`), the AWS APIs (`aws-apis.ts`, one entry per service below); what
+ * the caller gets back (`running-hub.ts`).
+ *
+ * Two listeners (`http-server.ts`): the loopback one (`port`, 127.0.0.1 only) serves everything and
+ * is the hub's `url`; the webhook one (`host`:`webhookPort`) serves only the webhook routes and
+ * `/health`, and is the one to expose or tunnel.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EVENTBRIDGE } from '../core/aws/json-client.ts';
+import { SQS } from '../core/aws/sqs.ts';
 import { topology as repositoryTopology, type Topology } from '../lib/topology.ts';
+import { LocalAwsApis, type LocalAwsJsonApi } from './aws-apis.ts';
 import { type DataDirectory, IN_MEMORY, openDataDirectory } from './data-directory.ts';
 import { startLocalDynamoDbThread } from './dynamodb/dynalite-thread.ts';
 import { ensureTables, type LocalDynamoDb } from './dynamodb/local-dynamodb.ts';
@@ -42,10 +50,12 @@ const DEFAULT_ACCOUNT_ID = '000000000000';
 export interface LocalHubOptions {
   /** @default the repository's `lib/topology.ts` */
   readonly topology?: Topology;
-  /** @default '127.0.0.1' */
-  readonly host?: string;
-  /** 0 picks a free port. @default 3000 */
+  /** Port of the loopback listener (127.0.0.1), which serves everything; 0 picks a free port. @default 3000 */
   readonly port?: number;
+  /** Interface of the webhook listener, the one that may be exposed. @default '127.0.0.1' */
+  readonly host?: string;
+  /** Port of the webhook listener (webhook routes and `/health` only). @default 0, a free port */
+  readonly webhookPort?: number;
   /** `:memory:` keeps nothing. @default env `OMNIHUB_DATA_DIR`, else `<repo>/.omnihub` */
   readonly dataDir?: string;
   /** Env vars set for the hub and its handlers (they win over the process's own), restored on stop. */
@@ -105,7 +115,7 @@ export async function startLocalHub(options: LocalHubOptions = {}): Promise<Loca
     }
   };
   try {
-    const region = prepareHandlerEnvironment(environment, options.env ?? {});
+    const { region, credentials } = prepareHandlerEnvironment(environment, options.env ?? {});
     const accountId = options.accountId ?? process.env.OMNIHUB_LOCAL_ACCOUNT_ID ?? DEFAULT_ACCOUNT_ID;
     if (!/^\d{12}$/.test(accountId)) throw new Error(`account id must be 12 digits, got ${accountId}`);
 
@@ -148,11 +158,13 @@ export async function startLocalHub(options: LocalHubOptions = {}): Promise<Loca
       log: log.child('bus'),
     });
 
-    const dynamoDb: LocalDynamoDb = await startLocalDynamoDbThread(storage.dynamoDbPath, (error) =>
-      log.error(`DynamoDB (dynalite) stopped: ${describeError(error)}`),
+    const dynamoDb: LocalDynamoDb = await startLocalDynamoDbThread(
+      storage.dynamoDbPath,
+      { credentials, region },
+      (error) => log.error(`DynamoDB (dynalite) stopped: ${describeError(error)}`),
     );
     cleanups.push(() => dynamoDb.close());
-    await ensureTables(dynamoDb.url, region, topology.tables, log);
+    await ensureTables(dynamoDb.url, region, topology.tables, log, credentials);
 
     const routes = routeBindings(topology, functionEnvironment);
     functions.push(...new Set(routes.map((binding) => binding.function)));
@@ -167,11 +179,20 @@ export async function startLocalHub(options: LocalHubOptions = {}): Promise<Loca
     const stopping = new AbortController();
     let url = '';
     const sqsApi = new SqsApi(queues, accountId, () => url, stopping.signal);
+    // The AWS JSON-protocol services the hub emulates: adding one is adding its entry.
+    const awsApis: LocalAwsJsonApi[] = [
+      { service: EVENTBRIDGE, handle: (operation, input) => eventBridge.handle(operation, input) },
+      {
+        service: SQS,
+        errorNamespace: 'com.amazonaws.sqs',
+        queryCompatible: true,
+        handle: (operation, input) => sqsApi.handle(operation, input),
+      },
+    ];
     let hub: RunningHub | undefined;
     const http = new HubHttpServer({
       routes,
-      eventBridge,
-      sqs: sqsApi,
+      awsApis: new LocalAwsApis(awsApis, credentials, log.child('aws')),
       archive,
       accountId,
       health: () => (hub ? hub.health() : { status: 'starting' }),
@@ -179,14 +200,20 @@ export async function startLocalHub(options: LocalHubOptions = {}): Promise<Loca
       outboxDir: process.env.OMNIHUB_OUTBOX_DIR ?? outboxDir,
     });
     const host = options.host ?? '127.0.0.1';
-    const port = await http.listen(host, options.port ?? 3000);
+    const ports = await http.listen({
+      port: options.port ?? 3000,
+      webhookHost: host,
+      webhookPort: options.webhookPort ?? 0,
+    });
     cleanups.push(() => http.close());
-    url = `http://${urlHost(host)}:${port}`;
+    url = `http://127.0.0.1:${ports.port}`;
+    const webhookUrl = `http://${urlHost(host)}:${ports.webhookPort}`;
     pointHandlersAtHub(environment, { url, dynamoDbUrl: dynamoDb.url, topology }, log);
 
     hub = new RunningHub({
       version: readVersion(),
       url,
+      webhookUrl,
       dataDir,
       region,
       accountId,

@@ -40,7 +40,10 @@ export interface ConsumerStatus {
 export interface HubHealth {
   readonly status: 'ok' | 'stopping';
   readonly version: string;
+  /** The loopback listener: everything (AWS APIs, `/profiles`, `/local/*`, webhooks). */
   readonly url: string;
+  /** The webhook listener: webhook routes and `/health` only; the one to expose or tunnel. */
+  readonly webhookUrl: string;
   readonly region: string;
   readonly accountId: string;
   readonly bus: { readonly name: string; readonly arn: string };
@@ -56,8 +59,13 @@ export interface HubHealth {
 
 /** A running local hub. */
 export interface LocalHub {
-  /** e.g. `http://127.0.0.1:3000`. */
+  /** The loopback listener, which serves everything, e.g. `http://127.0.0.1:3000`. */
   readonly url: string;
+  /**
+   * The webhook listener, which serves only `POST /webhooks/<connector>` and `GET /health`: the one to
+   * expose or tunnel, e.g. `http://127.0.0.1:3001`.
+   */
+  readonly webhookUrl: string;
   /** Absolute data directory, or `:memory:`. */
   readonly dataDir: string;
   readonly region: string;
@@ -88,6 +96,7 @@ export interface LocalHub {
 export interface RunningHubParts {
   readonly version: string;
   readonly url: string;
+  readonly webhookUrl: string;
   readonly dataDir: string;
   readonly region: string;
   readonly accountId: string;
@@ -115,6 +124,7 @@ function waitForAny(notifiers: readonly ChangeNotifier[], timeoutMs: number): Pr
 
 export class RunningHub implements LocalHub {
   readonly url: string;
+  readonly webhookUrl: string;
   readonly dataDir: string;
   readonly region: string;
   readonly accountId: string;
@@ -125,6 +135,7 @@ export class RunningHub implements LocalHub {
 
   constructor(private readonly parts: RunningHubParts) {
     this.url = parts.url;
+    this.webhookUrl = parts.webhookUrl;
     this.dataDir = parts.dataDir;
     this.region = parts.region;
     this.accountId = parts.accountId;
@@ -156,6 +167,7 @@ export class RunningHub implements LocalHub {
       status: this.stopped ? 'stopping' : 'ok',
       version: this.parts.version,
       url: this.url,
+      webhookUrl: this.webhookUrl,
       region: this.region,
       accountId: this.accountId,
       bus: { name: this.parts.bus.name, arn: this.parts.bus.arn },

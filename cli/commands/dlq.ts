@@ -20,6 +20,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { connectors } from '../../connectors/index.ts';
+import { redactPersonalData } from '../../core/redact.ts';
 import { DLQ_ATTRIBUTES } from '../../core/sync/dead-letter.ts';
 import { asUsageError, type CliCommand, type CliIo, UsageError } from '../command.ts';
 import { ProgressBar, renderTable } from '../format.ts';
@@ -124,6 +125,14 @@ function attribute(message: Message, name: string): string {
   return message.MessageAttributes?.[name]?.StringValue ?? '';
 }
 
+/**
+ * The reason a dead letter was refused, without personal data: redacted where it was recorded, and
+ * again here for dead letters recorded before that, or by other writers.
+ */
+function reasonOf(message: Message): string {
+  return redactPersonalData(attribute(message, DLQ_ATTRIBUTES.reason));
+}
+
 /** What a dead letter is about, without personal data (no identities, no traits). */
 function summarize(message: Message): { type: string; eventId: string; profileId: string } {
   try {
@@ -182,7 +191,7 @@ async function list(queues: Queues, max: number, json: boolean, io: CliIo): Prom
       io.out(
         JSON.stringify({
           messageId: message.MessageId,
-          reason: attribute(message, DLQ_ATTRIBUTES.reason) || undefined,
+          reason: reasonOf(message) || undefined,
           status: attribute(message, DLQ_ATTRIBUTES.status) || undefined,
           failedAt: attribute(message, DLQ_ATTRIBUTES.failedAt) || undefined,
           body: message.Body,
@@ -204,7 +213,7 @@ async function list(queues: Queues, max: number, json: boolean, io: CliIo): Prom
           about.type,
           about.profileId,
           attribute(message, DLQ_ATTRIBUTES.failedAt),
-          attribute(message, DLQ_ATTRIBUTES.reason) || '(exhausted retries: no reason recorded)',
+          reasonOf(message) || '(exhausted retries: no reason recorded)',
         ];
       }),
       ['message', 'event', 'profile', 'failed at', 'reason'],

@@ -24,9 +24,9 @@ import {
   EVENTBRIDGE,
   endpointOf,
   SECRETS_MANAGER,
-  signRequest,
 } from './json-client.ts';
 import { PutEventsPublisher, putEventsOverJson } from './put-events.ts';
+import { signRequest } from './sigv4.ts';
 
 const bytes = (data: string | ArrayBuffer | ArrayBufferView) =>
   typeof data === 'string'

@@ -5,17 +5,17 @@
  * Why not the AWS SDK here: an ingest Lambda makes these few calls only, and the SDK clients were
  * 60% of each ingest bundle and most of its cold start (see BENCHMARKS.md and docs/bundles.md).
  * This client speaks the same wire protocol the SDK does (`POST /`, `X-Amz-Target`, SigV4 signed
- * with node:crypto, checked against `@smithy/signature-v4` in `json-client.test.ts`), finds its endpoint,
+ * with node:crypto by `sigv4.ts`, checked against `@smithy/signature-v4` in `json-client.test.ts`), finds its endpoint,
  * region and credentials the way the SDK does (`AWS_ENDPOINT_URL_<SERVICE>`, `AWS_REGION`,
  * `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`, else the SDK's provider chain loaded
  * on demand), and retries as the SDK's standard mode does (3 attempts, exponential backoff with full
  * jitter on throttling, 5xx and network errors). Errors carry `name` (the AWS error code) and
  * `$metadata.httpStatusCode`, as SDK errors do.
  */
-import { createHash, createHmac } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { exponentialBackoff, retry } from '../retry.ts';
+import { signRequest } from './sigv4.ts';
 
 /** What distinguishes one AWS JSON-protocol service from another. */
 export interface AwsJsonService {
@@ -296,77 +296,4 @@ export async function credentialsFromEnvironment(
     defaultChain = defaultProvider();
   }
   return defaultChain();
-}
-
-export interface SignableRequest {
-  readonly method: string;
-  readonly url: URL;
-  /** Lower-case names. */
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-  readonly region: string;
-  readonly service: string;
-  readonly credentials: AwsCredentials;
-  readonly now: Date;
-}
-
-const sha256Hex = (data: string) => createHash('sha256').update(data, 'utf8').digest('hex');
-const hmacOf = (key: string | Buffer, data: string) =>
-  createHmac('sha256', key).update(data, 'utf8').digest();
-
-/**
- * Signing keys by day, region, service and secret: a key changes only when one of them does, so
- * derive it once (the SDK caches it too). Bounded: a few services, rotated credentials.
- */
-const signingKeys = new Map<string, Buffer>();
-
-function signingKeyOf(secret: string, day: string, region: string, service: string): Buffer {
-  const id = `${day}\n${region}\n${service}\n${secret}`;
-  let key = signingKeys.get(id);
-  if (!key) {
-    if (signingKeys.size >= 16) signingKeys.clear();
-    key = hmacOf(hmacOf(hmacOf(hmacOf(`AWS4${secret}`, day), region), service), 'aws4_request');
-    signingKeys.set(id, key);
-  }
-  return key;
-}
-
-/**
- * AWS Signature Version 4 for a request without a query string (the JSON protocols POST to `/`).
- * Returns every header to send: the given ones plus host, content-length, x-amz-date,
- * x-amz-security-token (temporary credentials) and authorization, all of them signed.
- */
-export function signRequest(request: SignableRequest): Record<string, string> {
-  const amzDate = request.now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
-  const day = amzDate.slice(0, 8);
-  const payloadHash = sha256Hex(request.body);
-  const headers: Record<string, string> = {
-    ...request.headers,
-    host: request.url.host,
-    'x-amz-date': amzDate,
-    'content-length': String(Buffer.byteLength(request.body)),
-  };
-  if (request.credentials.sessionToken) headers['x-amz-security-token'] = request.credentials.sessionToken;
-  const names = Object.keys(headers).sort();
-  const canonicalHeaders = names.map(
-    (name) => `${name}:${String(headers[name]).trim().replace(/\s+/g, ' ')}\n`,
-  );
-  const signedHeaders = names.join(';');
-  const canonicalRequest = [
-    request.method,
-    request.url.pathname || '/',
-    '',
-    canonicalHeaders.join(''),
-    signedHeaders,
-    payloadHash,
-  ].join('\n');
-  const scope = `${day}/${request.region}/${request.service}/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
-  const signingKey = signingKeyOf(request.credentials.secretAccessKey, day, request.region, request.service);
-  const signature = createHmac('sha256', signingKey).update(stringToSign, 'utf8').digest('hex');
-  headers.authorization = `AWS4-HMAC-SHA256 Credential=${request.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
-  return headers;
 }

@@ -6,6 +6,7 @@
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalHub } from '../../local/hub.ts';
+import { LOCAL_HUB_CREDENTIALS } from '../../local/hub-environment.ts';
 import { hubClientConfig, startPausedTestHub } from '../../test/local/support/environment.ts';
 import { type AwsHttpTransport, httpTransport } from './json-client.ts';
 import { SqsClient } from './sqs.ts';
@@ -14,8 +15,9 @@ let hub: LocalHub;
 let sdk: SQSClient;
 const env = () => ({
   AWS_REGION: hub.region,
-  AWS_ACCESS_KEY_ID: 'AKIDTEST',
-  AWS_SECRET_ACCESS_KEY: 'secret',
+  // The hub answers only calls signed with its own credentials.
+  AWS_ACCESS_KEY_ID: LOCAL_HUB_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: LOCAL_HUB_CREDENTIALS.secretAccessKey,
   AWS_ENDPOINT_URL_SQS: hub.url,
 });
 

@@ -32,7 +32,7 @@ import { ProfileReader } from '../profile/reader.ts';
 import { ProfileStore } from '../profile/store.ts';
 import { secretSourceFromEnvironment } from '../secrets.ts';
 import { loadSyncConfig, redeliveryPolicyOf, resolveDestination } from './config.ts';
-import { DLQ_ATTRIBUTES } from './dead-letter.ts';
+import { DLQ_ATTRIBUTES, deadLetterReason } from './dead-letter.ts';
 import type { OutboundDefinition } from './destination.ts';
 import { SyncEngine } from './engine.ts';
 import { TokenBucket } from './rate-limit.ts';
@@ -173,7 +173,7 @@ export function syncHandler(destinationId: string, outbound: OutboundDefinition)
       QueueUrl: url,
       MessageBody: record.body,
       MessageAttributes: {
-        [DLQ_ATTRIBUTES.reason]: attribute(error.message.slice(0, 1000)),
+        [DLQ_ATTRIBUTES.reason]: attribute(deadLetterReason(error.message)),
         [DLQ_ATTRIBUTES.destination]: attribute(destinationId),
         [DLQ_ATTRIBUTES.failedAt]: attribute(new Date().toISOString()),
         [DLQ_ATTRIBUTES.sourceQueue]: attribute(record.eventSourceARN),

@@ -5,16 +5,21 @@
  * handlers and the bus on the main event loop, as DynamoDB runs beside Lambda on AWS. Clients reach it
  * exactly as before, over HTTP on 127.0.0.1.
  */
-import { startTypeScriptThread } from '../threads.ts';
-import type { LocalDynamoDb } from './local-dynamodb.ts';
 
-/** Starts dynalite (see `startLocalDynamoDb`) in a worker thread; `onFailure` hears if the thread dies. */
+import { startTypeScriptThread } from '../threads.ts';
+import type { DynamoDbSigning, LocalDynamoDb } from './local-dynamodb.ts';
+
+/**
+ * Starts dynalite (see `startLocalDynamoDb`) in a worker thread, answering only requests signed as
+ * `signing` says; `onFailure` hears if the thread dies.
+ */
 export function startLocalDynamoDbThread(
   path: string | undefined,
+  signing: DynamoDbSigning,
   onFailure: (error: unknown) => void,
 ): Promise<LocalDynamoDb> {
   const worker = startTypeScriptThread(new URL('./dynalite-worker.ts', import.meta.url), {
-    workerData: { path },
+    workerData: { path, signing },
   });
   let closing = false;
   return new Promise((resolve, reject) => {

@@ -3,11 +3,12 @@
  * thread, posts `{ url }`, and on `'close'` closes it and posts `'closed'`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { startLocalDynamoDb } from './local-dynamodb.ts';
+import { type DynamoDbSigning, startLocalDynamoDb } from './local-dynamodb.ts';
 
 const port = parentPort;
 if (!port) throw new Error('dynalite-worker.ts runs only as a worker thread');
-const dynamoDb = await startLocalDynamoDb((workerData as { path?: string }).path);
+const { path, signing } = workerData as { path?: string; signing?: DynamoDbSigning };
+const dynamoDb = await startLocalDynamoDb(path, signing ? { signing } : {});
 port.on('message', (message) => {
   if (message !== 'close') return;
   dynamoDb.close().then(

@@ -6,6 +6,8 @@
  * TTL, which dynalite 4 lacks, is added in front of it: DescribeTimeToLive and UpdateTimeToLive
  * (`time-to-live.ts`) and a periodic sweep that deletes expired items (`ttl-sweeper.ts`). Every table
  * that declares a `ttlAttribute` gets TTL enabled on it, as the stack does (`lib/integration-hub.ts`).
+ *
+ * The hub's dynalite answers only requests signed with the hub's credentials (`signatures.ts`).
  */
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
@@ -20,11 +22,13 @@ import {
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { AwsCredentials } from '../../core/aws/json-client.ts';
 import type { TableDefinition } from '../../core/tables.ts';
 import { keepIdleConnectionsOpen } from '../keep-alive.ts';
 import type { HubLogger } from '../log.ts';
 import { onEveryDynaliteStore } from './dynalite-stores.ts';
 import { memoizeDynaliteExpressionParsers } from './expression-cache.ts';
+import { requireSignatures } from './signatures.ts';
 import { readDynaliteSynchronously } from './sync-reads.ts';
 import { cacheDynaliteTables } from './table-cache.ts';
 import { type DynaliteStore, serveTimeToLive, TimeToLiveSettings } from './time-to-live.ts';
@@ -57,6 +61,17 @@ export interface LocalDynamoDbOptions {
   readonly ttlSweepIntervalMs?: number;
   /** Hears a TTL sweep that failed. @default a line on stderr */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Answer only requests SigV4-signed with these credentials (the sweep signs with them, for this
+   * region). @default no check, as dynalite itself
+   */
+  readonly signing?: DynamoDbSigning;
+}
+
+/** The credentials a hub's dynalite requires, and the region its own clients sign for. */
+export interface DynamoDbSigning {
+  readonly credentials: AwsCredentials;
+  readonly region: string;
 }
 
 /** The store dynalite created last: `dynalite()` creates its store synchronously, so it is that server's. */
@@ -91,6 +106,7 @@ export async function startLocalDynamoDb(
   if (!store) throw new Error('dynalite created no store the TTL settings could use');
   const settings = new TimeToLiveSettings(store);
   serveTimeToLive(server, settings);
+  if (options.signing) requireSignatures(server, options.signing.credentials);
   keepIdleConnectionsOpen(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -104,6 +120,7 @@ export async function startLocalDynamoDb(
   const sweeper = new TimeToLiveSweeper({
     endpoint: url,
     settings,
+    ...(options.signing ? { signing: options.signing } : {}),
     intervalMs: options.ttlSweepIntervalMs ?? ttlSweepIntervalFromEnvironment(),
     onError: options.onWarning ?? ((message) => process.stderr.write(`[dynamodb] warning: ${message}\n`)),
   });
@@ -153,12 +170,9 @@ export async function ensureTables(
   region: string,
   tables: readonly TableDefinition[],
   log: HubLogger,
+  credentials: AwsCredentials = { accessKeyId: 'local', secretAccessKey: 'local' },
 ): Promise<void> {
-  const client = new DynamoDBClient({
-    endpoint,
-    region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const client = new DynamoDBClient({ endpoint, region, credentials });
   try {
     for (const table of tables) {
       await ensureTable(client, table, log);

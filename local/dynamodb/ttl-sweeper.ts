@@ -23,6 +23,7 @@ import {
   ResourceNotFoundException,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { DynamoDbSigning } from './local-dynamodb.ts';
 import { isTableNotFound, type TimeToLiveSettings } from './time-to-live.ts';
 
 /** How often expired items are deleted when nothing else is said. */
@@ -37,6 +38,8 @@ const MAX_EXPIRED_AGE_SECONDS = 5 * 365 * 86_400;
 export interface TimeToLiveSweeperOptions {
   /** The dynalite endpoint. */
   readonly endpoint: string;
+  /** What to sign with. @default the region us-east-1 and the credentials local/local */
+  readonly signing?: DynamoDbSigning;
   readonly settings: TimeToLiveSettings;
   /** @default {@link DEFAULT_TTL_SWEEP_INTERVAL_MS} */
   readonly intervalMs?: number;
@@ -64,8 +67,8 @@ export class TimeToLiveSweeper {
     this.now = options.now ?? Date.now;
     this.client = new DynamoDBClient({
       endpoint: options.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      region: options.signing?.region ?? 'us-east-1',
+      credentials: options.signing?.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' },
       maxAttempts: 1,
     });
   }

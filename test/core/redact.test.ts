@@ -99,6 +99,49 @@ describe('Redaction: text', () => {
       { numRuns: 2000 },
     );
   });
+
+  it.each([
+    ['GET /profiles/%2B44%2020%207946%200958 -> 400 in 3 ms', 'GET /profiles/[phone] -> 400 in 3 ms'],
+    ['GET /profiles/bo.x%40ex%C3%A4mple.de -> 404 in 2 ms', 'GET /profiles/[email] -> 404 in 2 ms'],
+    // Latin-1 escapes, as older forms send them.
+    ['GET /profiles/bo.x%40ex%E4mple.de', 'GET /profiles/[email]'],
+    // Encoded twice.
+    ['GET /profiles/%252B44%2520%25207946%2520%25200958', 'GET /profiles/[phone]'],
+    // Form encoding: `+` for a space.
+    ['GET /profiles?phone=%2B44+20+7946+0958', 'GET /profiles?phone=[phone]'],
+    ['GET /profiles?phone=+44+20+7946+0958&limit=5', 'GET /profiles?phone=[phone]&limit=5'],
+    ['From=%2B13125550142&To=%2B14155550100', 'From=[phone]&To=[phone]'],
+  ])('decodes before redacting: %s', (line, redacted) => {
+    expect(redactPersonalData(line)).toBe(redacted);
+  });
+
+  it.each([
+    'GET /local/events?since=2024-05-01T12%3A00%3A00Z&limit=5 -> 200 in 1 ms',
+    'GET /things/a%20b%2Fc -> 200',
+    'POST /webhooks/shopify?x=1%2B2 -> 200 in 12 ms',
+  ])('leaves an encoded line without personal data as it was: %s', (line) => {
+    expect(redactPersonalData(line)).toBe(line);
+  });
+
+  it('never lets a percent-encoded email or phone through, as a path segment or a query value', () => {
+    const encoded = fc.tuple(fc.oneof(fc.emailAddress(), phoneNumber), fc.boolean()).map(([item, form]) => ({
+      item,
+      encoded: form ? encodeURIComponent(item).replace(/%20/g, '+') : encodeURIComponent(item),
+    }));
+    fc.assert(
+      fc.property(
+        encoded,
+        fc.constantFrom('GET /profiles/', 'GET /profiles?q='),
+        ({ item, encoded }, prefix) => {
+          const redacted = redactPersonalData(`${prefix}${encoded} -> 404 in 2 ms`);
+          expect(redacted).not.toContain(item);
+          expect(redacted).not.toContain(encoded);
+          expect(redacted).toMatch(/\[(email|phone)\] -> 404 in 2 ms$/);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
 });
 
 describe('Redaction: log attributes', () => {

@@ -70,12 +70,22 @@ function phoneForms(raw: string): string[] {
       e164.slice(1),
       encodeURIComponent(e164),
       parsed.formatInternational(),
+      encodeURIComponent(parsed.formatInternational()),
       parsed.formatNational(),
       parsed.nationalNumber,
     );
   }
   return forms;
 }
+
+/**
+ * Identities pasted where a profile id goes, as a browser or curl sends them: percent-encoded in the
+ * request path, which the hub logs.
+ */
+const PASTED_INTO_PATHS = [
+  { path: '/profiles/%2B44%2020%207946%200958', forms: ['+44 20 7946 0958', '%2B44%2020%207946%200958'] },
+  { path: '/profiles/bo.x%40ex%C3%A4mple.de', forms: ['bo.x@exämple.de', 'bo.x%40ex%C3%A4mple.de'] },
+];
 
 /** The forms an email is written in, from one raw value (matched without case). */
 function emailForms(raw: string): string[] {
@@ -125,6 +135,7 @@ function needles(): Needle[] {
     add(phoneForms(person.phone), `${person.id} phone`);
     add([`${person.firstName} ${person.lastName}`, person.address.line1], `${person.id} name/address`);
   }
+  for (const { path, forms } of PASTED_INTO_PATHS) add(forms, `pasted into ${path}`);
   for (const { connector, file, fixture } of loadFixtureCases()) {
     const what = `${connector}/${file}`;
     const { emails, phones } = personalValuesOf(fixtureBody(fixture));
@@ -201,6 +212,7 @@ interface PowertoolsLine {
 let hub: LocalHub;
 let journey: DeliveryResult[];
 let fixtureStatuses: number[];
+const pastedStatuses: number[] = [];
 let erasure: { status: number; requestId: string | null };
 let archive: { detail: { correlationId: string }; source: string; 'detail-type': string }[];
 
@@ -231,6 +243,13 @@ beforeAll(async () => {
         await (await fetch(`${hub.url}/profiles?${query}`)).arrayBuffer();
     }
     await (await fetch(`${hub.url}/profiles?email=${encodeURIComponent('mia.chen@')}`)).arrayBuffer();
+    // ... or pastes one where the profile id goes.
+    for (const { path } of PASTED_INTO_PATHS) {
+      pastedStatuses.push((await fetch(`${hub.url}${path}`)).status);
+    }
+    for (const person of Object.values(people)) {
+      await (await fetch(`${hub.url}/profiles/${encodeURIComponent(person.email)}`)).arrayBuffer();
+    }
     const mia = (await (
       await fetch(`${hub.url}/profiles?phone=${encodeURIComponent(people.mia.phone)}`)
     ).json()) as {
@@ -275,6 +294,7 @@ describe('No personal data in logs: a whole demo run at DEBUG with event logging
     expect(fixtureStatuses.length).toBeGreaterThan(50);
     expect(fixtureStatuses.some((status) => status >= 400 && status < 500)).toBe(true);
     expect(erasure.status).toBe(200);
+    expect(pastedStatuses).toEqual([400, 400]);
     const lines = powertoolsLines();
     expect(lines.some((line) => line.level === 'DEBUG')).toBe(true);
     const withEvents = new Set(

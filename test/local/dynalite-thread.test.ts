@@ -4,9 +4,12 @@ import { join } from 'node:path';
 import { CreateTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLocalDynamoDbThread } from '../../local/dynamodb/dynalite-thread.ts';
+import { LOCAL_HUB_CREDENTIALS } from '../../local/hub-environment.ts';
 import { testDynamoDbClient } from './support/environment.ts';
 
 const directories: string[] = [];
+/** What testDynamoDbClient signs with. */
+const signing = { credentials: LOCAL_HUB_CREDENTIALS, region: 'us-east-1' };
 afterEach(() => {
   for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
 });
@@ -16,7 +19,9 @@ describe('dynalite in a worker thread', () => {
     const directory = mkdtempSync(join(tmpdir(), 'omnihub-dynalite-thread-'));
     directories.push(directory);
     const failures: unknown[] = [];
-    const first = await startLocalDynamoDbThread(join(directory, 'db'), (error) => failures.push(error));
+    const first = await startLocalDynamoDbThread(join(directory, 'db'), signing, (error) =>
+      failures.push(error),
+    );
     const client = testDynamoDbClient(first);
     await client.send(
       new CreateTableCommand({
@@ -30,7 +35,9 @@ describe('dynalite in a worker thread', () => {
     client.destroy();
     await first.close();
 
-    const second = await startLocalDynamoDbThread(join(directory, 'db'), (error) => failures.push(error));
+    const second = await startLocalDynamoDbThread(join(directory, 'db'), signing, (error) =>
+      failures.push(error),
+    );
     const again = testDynamoDbClient(second);
     const { Item } = await again.send(new GetItemCommand({ TableName: 'items', Key: { pk: { S: 'a' } } }));
     again.destroy();

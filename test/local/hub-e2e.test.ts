@@ -13,7 +13,7 @@ import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalHub, startLocalHub } from '../../local/hub.ts';
-import { clearAwsAndOmnihubEnvironment } from './support/environment.ts';
+import { clearAwsAndOmnihubEnvironment, hubClientConfig } from './support/environment.ts';
 import { recordedDeliveries } from './support/recorder.ts';
 import { testTopology } from './support/test-topology.ts';
 
@@ -182,11 +182,7 @@ describe('Local hub: webhook to consumer', () => {
   });
 
   it('deletes the processed records of a batch, retries the failed one and moves it to the DLQ after maxReceiveCount', async () => {
-    const sqs = new SQSClient({
-      endpoint: hub.url,
-      region: hub.region,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-    });
+    const sqs = new SQSClient(hubClientConfig(hub));
     const sent = await sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: hub.queueUrl('order-recorder'),

@@ -22,6 +22,7 @@ import {
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalHub, startLocalHub } from '../../local/hub.ts';
+import { LOCAL_HUB_CREDENTIALS } from '../../local/hub-environment.ts';
 import { interpretBatchResponse } from '../../local/sqs/event-source-mapping.ts';
 import { md5OfMessageAttributes } from '../../local/sqs/md5.ts';
 import { SqsQueue } from '../../local/sqs/queue.ts';
@@ -492,7 +493,7 @@ describe('SQS API through @aws-sdk/client-sqs', () => {
 
 describe('SQS API: state survives a hub restart', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'omnihub-restart-'));
-  const credentials = { accessKeyId: 'x', secretAccessKey: 'y' };
+  const credentials = LOCAL_HUB_CREDENTIALS;
 
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 

@@ -5,8 +5,10 @@
  *   Shopify; HubSpot's signed echo webhook changes nothing and causes no call, ever;
  * - faults: a Retry-After longer than the in-process budget (the message waits in its queue), then
  *   500s: everything arrives once;
- * - a permanent 400 lands in the DLQ with its reason; `omnihub dlq redrive` delivers it once fixed.
+ * - a permanent 400 lands in the DLQ with its reason; `omnihub dlq redrive` delivers it once fixed;
+ * - a reason quoting the person (HubSpot's "Email address ... is invalid") is kept and listed without them.
  */
+import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../cli/command.ts';
 import { dlqCommand } from '../../cli/commands/dlq.ts';
@@ -17,6 +19,7 @@ import { FakeSquare } from '../../connectors/square/fake-api.ts';
 import { generateWebhookKeys, type WebhookKeys } from '../../demo/vendor-webhooks.ts';
 import { createTopology } from '../../lib/topology.ts';
 import { type LocalHub, startLocalHub } from '../../local/hub.ts';
+import { LOCAL_HUB_CREDENTIALS } from '../../local/hub-environment.ts';
 import { postShopifyCustomer as postShopify, type ShopifyCustomer } from '../support/shopify-customers.ts';
 
 const PUBLIC_URL = 'https://hooks.example.com';
@@ -233,5 +236,74 @@ describe('Fan-out sync on the local hub', () => {
     output.length = 0;
     await dlqCommand.run(['list', 'hubspot', '--api', hub.url], io);
     expect(output.join('\n')).toContain('The dead-letter queue is empty.');
+  });
+
+  it("keeps the person a vendor's refusal quotes out of the dead letter's reason, and out of the listing", async () => {
+    const dave = { id: 820000000004, email: 'dave.x@example.com', first: 'Dave', last: 'Ng' };
+    // HubSpot's answer to an address it does not accept.
+    const refusal = {
+      status: 400,
+      body: {
+        status: 'error',
+        message: `Property values were not valid: [{"isValid":false,"message":"Email address ${dave.email} is invalid","error":"INVALID_EMAIL","name":"email"}]`,
+        category: 'VALIDATION_ERROR',
+        correlationId: 'fake-correlation',
+      },
+    };
+    hubspot.misbehave(refusal, refusal);
+    await postShopifyCustomer('customers/create', {
+      ...dave,
+      phone: '+14155550188',
+      updatedAt: '2025-04-26T10:00:00-05:00',
+    });
+    await hub.drain();
+    expect(callsAbout(dave.email).hubspot.map((request) => request.status)).toContain(400);
+
+    // As recorded on the message: no email.
+    const sqs = new SQSClient({ endpoint: hub.url, region: hub.region, credentials: LOCAL_HUB_CREDENTIALS });
+    const deadLetterUrl = hub.queueUrl('sync-hubspot-dlq');
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: deadLetterUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+        VisibilityTimeout: 0,
+      }),
+    );
+    const reasons = Messages.map((message) => message.MessageAttributes?.['omnihub.error']?.StringValue);
+    expect(reasons.length).toBeGreaterThan(0);
+    for (const reason of reasons) {
+      expect(reason).toContain('"message":"Email address [email] is invalid"');
+      expect(reason).not.toContain(dave.email);
+    }
+
+    // One recorded before reasons were redacted: the listing redacts it.
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: deadLetterUrl,
+        MessageBody: '{}',
+        MessageAttributes: {
+          'omnihub.error': {
+            DataType: 'String',
+            StringValue: 'HTTP 400: Email address erin@example.com is invalid',
+          },
+        },
+      }),
+    );
+    sqs.destroy();
+    for (const format of [[], ['--json']]) {
+      const output: string[] = [];
+      const io: CliIo = {
+        out: (text) => output.push(text),
+        err: (text) => output.push(text),
+        interactive: false,
+        env: {},
+      };
+      expect(await dlqCommand.run(['list', 'hubspot', '--api', hub.url, ...format], io)).toBe(0);
+      const listing = output.join('\n');
+      expect(listing).toContain('Email address [email] is invalid');
+      expect(listing).not.toContain('erin@example.com');
+      if (format.length === 0) expect(listing).not.toContain(dave.email);
+    }
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../../../local/dynamodb/local-dynamodb.ts';
 import { type LocalHub, startLocalHub } from '../../../local/hub.ts';
+import { LOCAL_HUB_CREDENTIALS } from '../../../local/hub-environment.ts';
 import { testTopology } from './test-topology.ts';
 
 /** Set for every test by vitest.config.ts (fixtures are dated in the past), not by a developer's shell. */
@@ -35,13 +36,9 @@ export async function startPausedTestHub(): Promise<LocalHub> {
   });
 }
 
-/** What an SDK client needs to talk to the hub: its endpoint and region, and dummy credentials. */
+/** What an SDK client needs to talk to the hub: its endpoint and region, and the hub's credentials. */
 export function hubClientConfig(hub: LocalHub) {
-  return {
-    endpoint: hub.url,
-    region: hub.region,
-    credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-  };
+  return { endpoint: hub.url, region: hub.region, credentials: LOCAL_HUB_CREDENTIALS };
 }
 
 /** An SDK client of a local dynalite that does not retry, so a test sees every error. */

@@ -33,6 +33,7 @@ import type { ConnectorDefinition, WebhookRequest } from '../core/connector.ts';
 import { parseForm } from '../core/ingest/body.ts';
 import { type DeliveryLedger, InMemoryDeliveryLedger } from '../core/ingest/ledger.ts';
 import { createIngestPipeline, type IngestPipeline } from '../core/ingest/pipeline.ts';
+import { InMemoryQuarantine } from '../core/ingest/quarantine.ts';
 import { EnvironmentSecretSource } from '../core/secrets.ts';
 import { generateWebhookKeys, type WebhookKeys } from '../demo/vendor-webhooks.ts';
 import { median, sideBySide } from './support/stats.ts';
@@ -172,6 +173,8 @@ export function ours(connector: ConnectorDefinition, keys: WebhookKeys, seen?: s
         new AwsJsonClient(EVENTBRIDGE, { env: AWS_ENV, transport: cannedTransport(seen) }),
       ),
     }),
+    // Benchmark webhooks are all valid: nothing is quarantined.
+    quarantine: new InMemoryQuarantine(),
     logger: new Logger({ serviceName: 'bench', logLevel: 'INFO' }),
     metrics,
   });

@@ -6,7 +6,9 @@
  * - every dead-letter queue (consumer DLQs, rule-target DLQs, the bus DLQ): any visible message;
  * - the HTTP API: any 5xx in a 5-minute period (ingest or profile API failing: vendors will retry);
  * - every bus rule: EventBridge `FailedInvocations` (events that could not be put on the queue);
- * - every function: `Throttles` and `Errors`.
+ * - every function: `Throttles` and `Errors`;
+ * - every connector: `DeliveriesQuarantined` (verified deliveries its schema or translator refused:
+ *   kept, answered 2xx, waiting for a fix and `omnihub retranslate --quarantined`).
  */
 import { Duration, Fn, Stack } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
@@ -155,12 +157,7 @@ export class HubMonitoring extends Construct {
         `The ${functionId} function is throttled (concurrency).`,
       );
     }
-    this.alarms = alarms;
-
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      ...(props.dashboardName ? { dashboardName: props.dashboardName } : {}),
-      defaultInterval: Duration.hours(3),
-    });
+    const connectorIds = hub.topology.ingest.map((route) => route.connector.id);
     const connectorMetric = (metricName: string, connectorId: string) =>
       new cloudwatch.Metric({
         namespace: 'Omnihub',
@@ -168,9 +165,22 @@ export class HubMonitoring extends Construct {
         dimensionsMap: { service: 'omnihub-ingest', connector: connectorId },
         statistic: 'Sum',
         period: PERIOD,
-        label: `${connectorId} ${metricName}`,
       });
-    const connectorIds = hub.topology.ingest.map((route) => route.connector.id);
+    for (const connectorId of connectorIds) {
+      alarm(
+        `${pascalCase(connectorId)}Quarantined`,
+        connectorMetric('DeliveriesQuarantined', connectorId),
+        `${connectorId} deliveries failed their schema or translator and were quarantined: \`npx omnihub quarantine list --connector ${connectorId}\`, fix the connector, then \`npx omnihub retranslate --quarantined\`.`,
+      );
+    }
+    this.alarms = alarms;
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      ...(props.dashboardName ? { dashboardName: props.dashboardName } : {}),
+      defaultInterval: Duration.hours(3),
+    });
+    const labelled = (metricName: string, connectorId: string) =>
+      connectorMetric(metricName, connectorId).with({ label: `${connectorId} ${metricName}` });
     const destinationIds = hub.topology.consumers.flatMap((consumer) =>
       consumer.destination ? [consumer.destination] : [],
     );
@@ -193,8 +203,13 @@ export class HubMonitoring extends Construct {
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 24, height: 4 }),
       new cloudwatch.GraphWidget({
         title: 'Webhooks received / published per connector',
-        left: connectorIds.map((connectorId) => connectorMetric('WebhooksReceived', connectorId)),
-        right: connectorIds.map((connectorId) => connectorMetric('EventsPublished', connectorId)),
+        left: connectorIds.map((connectorId) => labelled('WebhooksReceived', connectorId)),
+        right: connectorIds.map((connectorId) => labelled('EventsPublished', connectorId)),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Deliveries quarantined per connector',
+        left: connectorIds.map((connectorId) => labelled('DeliveriesQuarantined', connectorId)),
         width: 12,
       }),
       new cloudwatch.GraphWidget({

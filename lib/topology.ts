@@ -15,7 +15,13 @@ import {
   type SyncConfig,
   type SyncConfigInput,
 } from '../core/sync/config.ts';
-import { idempotencyTable, profileTable, syncStateTable, type TableDefinition } from '../core/tables.ts';
+import {
+  idempotencyTable,
+  profileTable,
+  quarantineTable,
+  syncStateTable,
+  type TableDefinition,
+} from '../core/tables.ts';
 
 /** Names of the environment variables through which functions find their resources. */
 export const ENV = {
@@ -24,7 +30,8 @@ export const ENV = {
   secretArn: 'OMNIHUB_SECRET_ARN',
 } as const;
 
-export type TableAccess = 'read' | 'readwrite';
+/** `put`: new items only (PutItem), for a function that records and never reads back (ingest's quarantine). */
+export type TableAccess = 'read' | 'readwrite' | 'put';
 
 /** What a function may touch: the topology grants exactly this and nothing else. */
 export interface FunctionAccess {
@@ -171,7 +178,7 @@ export function ingestRoute(connector: ConnectorDefinition): IngestRoute {
     method: 'POST',
     path: `/webhooks/${connector.id}`,
     entry: `connectors/${connector.id}/handler.ts`,
-    tables: { [idempotencyTable.id]: 'readwrite' },
+    tables: { [idempotencyTable.id]: 'readwrite', [quarantineTable.id]: 'put' },
     publishes: true,
   };
 }
@@ -199,7 +206,7 @@ function profileRoutesServedBy(served: ProfileApiFunction): ApiRoute[] {
  */
 export const topology: Topology = {
   bus: { name: 'omnihub', archiveRetentionDays: 30 },
-  tables: [idempotencyTable, profileTable, syncStateTable],
+  tables: [idempotencyTable, profileTable, syncStateTable, quarantineTable],
   ingest: Object.values(connectors).map(ingestRoute),
   consumers: [
     {

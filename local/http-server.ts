@@ -39,6 +39,12 @@ import { describeError, type HubLogger } from './log.ts';
 import type { SqsApi } from './sqs/api.ts';
 import { mayBeSqsQueryRequest, sqsQueryAction, writeSqsQueryProtocolError } from './sqs/query-protocol.ts';
 
+/**
+ * A `GET /local/...` read of the hub's own state served beside `/local/events` (the quarantine, the
+ * raw archive): it gets the raw query string and writes the whole answer.
+ */
+export type LocalRead = (rawQueryString: string, response: ServerResponse) => Promise<void>;
+
 /** A route (webhook or API) bound to its function. */
 export interface RouteBinding {
   readonly method: string;
@@ -93,6 +99,8 @@ export interface HubHttpServerOptions {
   readonly log: HubLogger;
   /** Where sync destinations without credentials write their requests (`GET /local/outbox/<destination>`). */
   readonly outboxDir?: string;
+  /** More `GET /local/<name>` reads, by path. */
+  readonly localReads?: Readonly<Record<string, LocalRead>>;
 }
 
 const EVENTS_DEFAULT_LIMIT = 100;
@@ -239,6 +247,13 @@ export class HubHttpServer {
     if (rawPath === '/local/events') {
       if (request.method !== 'GET') return this.methodNotAllowed(response, rawPath, 'GET');
       this.handleEventsQuery(rawQueryString, response);
+      return;
+    }
+    const reads = this.options.localReads ?? {};
+    const localRead = Object.hasOwn(reads, rawPath) ? reads[rawPath] : undefined;
+    if (localRead) {
+      if (request.method !== 'GET') return this.methodNotAllowed(response, rawPath, 'GET');
+      await localRead(rawQueryString, response);
       return;
     }
     const matching = this.routes

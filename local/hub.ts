@@ -16,6 +16,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AwsJsonClient, DYNAMODB } from '../core/aws/json-client.ts';
+import { DynamoDbQuarantine } from '../core/ingest/quarantine.ts';
+import { rawRetentionDays } from '../core/ingest/retention.ts';
+import { quarantineTable } from '../core/tables.ts';
 import { topology as repositoryTopology, type Topology } from '../lib/topology.ts';
 import { type DataDirectory, IN_MEMORY, openDataDirectory } from './data-directory.ts';
 import { startLocalDynamoDbThread } from './dynamodb/dynalite-thread.ts';
@@ -23,12 +27,13 @@ import { ensureTables, type LocalDynamoDb } from './dynamodb/local-dynamodb.ts';
 import { EventBridgeApi } from './eventbridge/api.ts';
 import { EventArchive } from './eventbridge/archive.ts';
 import { LocalEventBus } from './eventbridge/bus.ts';
-import { HubHttpServer } from './http-server.ts';
+import { HubHttpServer, type LocalRead } from './http-server.ts';
 import { wireConsumers } from './hub-consumers.ts';
 import { HubEnvironment, pointHandlersAtHub, prepareHandlerEnvironment } from './hub-environment.ts';
 import { routeBindings } from './hub-functions.ts';
 import { type LocalFunctionEnvironment, stopLocalFunctionRuntime } from './lambda/local-function.ts';
 import { describeError, HubLogger, type LogSink } from './log.ts';
+import { quarantineRead } from './quarantine/route.ts';
 import { type LocalHub, RunningHub } from './running-hub.ts';
 import { SqsApi } from './sqs/api.ts';
 
@@ -59,6 +64,14 @@ export interface LocalHubOptions {
 }
 
 let runningHub: LocalHub | undefined;
+
+/** A JSON-protocol client of the hub's own dynalite, for what the hub reads itself (the quarantine). */
+function localDynamoDbClient(url: string, region: string): AwsJsonClient {
+  return new AwsJsonClient(DYNAMODB, {
+    env: { AWS_ENDPOINT_URL_DYNAMODB: url, AWS_REGION: region },
+    credentials: async () => ({ accessKeyId: 'local', secretAccessKey: 'local' }),
+  });
+}
 
 function readVersion(): string {
   const manifest = JSON.parse(readFileSync(resolve(REPOSITORY_ROOT, 'package.json'), 'utf8')) as {
@@ -154,6 +167,17 @@ export async function startLocalHub(options: LocalHubOptions = {}): Promise<Loca
     cleanups.push(() => dynamoDb.close());
     await ensureTables(dynamoDb.url, region, topology.tables, log);
 
+    const localReads: Record<string, LocalRead> = {};
+    if (topology.tables.some((table) => table.id === quarantineTable.id)) {
+      localReads['/local/quarantine'] = quarantineRead(
+        new DynamoDbQuarantine({
+          tableName: quarantineTable.id,
+          retentionDays: rawRetentionDays(),
+          client: localDynamoDbClient(dynamoDb.url, region),
+        }),
+      );
+    }
+
     const routes = routeBindings(topology, functionEnvironment);
     functions.push(...new Set(routes.map((binding) => binding.function)));
     for (const fn of functions) {
@@ -177,6 +201,7 @@ export async function startLocalHub(options: LocalHubOptions = {}): Promise<Loca
       health: () => (hub ? hub.health() : { status: 'starting' }),
       log: log.child('http'),
       outboxDir: process.env.OMNIHUB_OUTBOX_DIR ?? outboxDir,
+      localReads,
     });
     const host = options.host ?? '127.0.0.1';
     const port = await http.listen(host, options.port ?? 3000);

@@ -3,6 +3,7 @@ import type { CliCommand } from '../command.ts';
 import { dlqCommand } from './dlq.ts';
 import { exportCommand } from './export.ts';
 import { profileCommand } from './profile.ts';
+import { quarantineCommand } from './quarantine.ts';
 import { replayCommand } from './replay.ts';
 import { sqlCommand } from './sql.ts';
 
@@ -12,4 +13,5 @@ export const commands: readonly CliCommand[] = [
   sqlCommand,
   dlqCommand,
   replayCommand,
+  quarantineCommand,
 ];

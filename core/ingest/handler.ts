@@ -18,9 +18,12 @@ import type { ConnectorDefinition } from '../connector.ts';
 import { errorResponse } from '../http.ts';
 import { logger as rootLogger } from '../observability.ts';
 import { secretSourceFromEnvironment } from '../secrets.ts';
+import { quarantineTable } from '../tables.ts';
 import { PowertoolsDeliveryLedger } from './ledger.ts';
 import { createIngestPipeline, type IngestPipeline } from './pipeline.ts';
+import { DynamoDbQuarantine } from './quarantine.ts';
 import { toWebhookRequest } from './request.ts';
+import { rawRetentionDays } from './retention.ts';
 
 function requiredEnv(name: string): string {
   const value = process.env[name];
@@ -53,6 +56,10 @@ export function ingestHandler(connector: ConnectorDefinition) {
         publisher: new PutEventsPublisher({
           busName: requiredEnv('OMNIHUB_BUS_NAME'),
           putEvents: putEventsOverJson(),
+        }),
+        quarantine: new DynamoDbQuarantine({
+          tableName: requiredEnv(quarantineTable.envVar),
+          retentionDays: rawRetentionDays(),
         }),
         logger,
         metrics,

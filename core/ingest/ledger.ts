@@ -82,7 +82,8 @@ export class PowertoolsDeliveryLedger implements DeliveryLedger {
   }
 }
 
-async function forEachLimited<T>(
+/** Runs `run` over the items, at most `limit` at a time (a 500-element batch must not open 500 sockets). */
+export async function forEachLimited<T>(
   items: readonly T[],
   limit: number,
   run: (item: T) => Promise<unknown>,

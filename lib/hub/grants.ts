@@ -38,6 +38,14 @@ export function grantFunctionAccess(
     }
     if (level === 'read') {
       table.grantReadData(fn);
+    } else if (level === 'put') {
+      // PutItem only: no reads, updates or deletes. The key as DynamoDB uses it to encrypt the item.
+      table.grant(fn, 'dynamodb:PutItem');
+      table.encryptionKey?.grant(fn, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*');
+      Validations.of(fn.role ?? fn).acknowledge({
+        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        reason: `DynamoDB writes to '${tableId}' need data keys from the hub key; the statement is scoped to that one key ARN.`,
+      });
     } else {
       table.grantReadWriteData(fn);
       Validations.of(fn.role ?? fn).acknowledge(

@@ -4,7 +4,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as z from 'zod/mini';
 import type { EventPublisher, PublishResult } from '../../core/aws/publisher.ts';
 import { defineConnector, draft, topic, type WebhookRequest } from '../../core/connector.ts';
@@ -13,6 +13,7 @@ import { errorResponse } from '../../core/http.ts';
 import { parseJson } from '../../core/ingest/body.ts';
 import { InMemoryDeliveryLedger } from '../../core/ingest/ledger.ts';
 import { createIngestPipeline } from '../../core/ingest/pipeline.ts';
+import { InMemoryQuarantine, type QuarantineStore } from '../../core/ingest/quarantine.ts';
 import { hmac, requireHeader, safeEqual } from '../../core/ingest/verify.ts';
 import { EnvironmentSecretSource, type SecretSource } from '../../core/secrets.ts';
 import { RecordingPublisher } from '../support/ingest.ts';
@@ -86,19 +87,24 @@ function request(
   };
 }
 
-function harness(options: { publisher?: EventPublisher; secrets?: SecretSource } = {}) {
+function harness(
+  options: { publisher?: EventPublisher; secrets?: SecretSource; quarantine?: QuarantineStore } = {},
+) {
   const publisher = options.publisher ?? new RecordingPublisher();
   const ledger = new InMemoryDeliveryLedger();
+  const quarantine = new InMemoryQuarantine();
   const pipeline = createIngestPipeline(demo, {
     secrets: options.secrets ?? new EnvironmentSecretSource({ DEMO_SECRET: SECRET }),
     ledger,
     publisher,
+    quarantine: options.quarantine ?? quarantine,
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics: new Metrics({ namespace: 'Test' }),
   });
   return {
     publisher,
     ledger,
+    quarantine,
     send: async (req: WebhookRequest) => {
       try {
         return await pipeline(req, { remainingTimeMs: 5000, correlationId: 'corr-1' });
@@ -116,7 +122,12 @@ describe('Ingest pipeline', () => {
     const h = harness();
     const response = await h.send(request([item('a'), item('b')]));
     expect(response.statusCode).toBe(200);
-    expect(JSON.parse(response.body ?? '')).toEqual({ received: 2, published: 2, duplicates: 0 });
+    expect(JSON.parse(response.body ?? '')).toEqual({
+      received: 2,
+      published: 2,
+      duplicates: 0,
+      quarantined: 0,
+    });
     const [first] = (h.publisher as RecordingPublisher).events;
     expect(first).toMatchObject({
       type: 'customer.upserted',
@@ -134,7 +145,12 @@ describe('Ingest pipeline', () => {
     const h = harness();
     await h.send(request([item('a')]));
     const response = await h.send(request([item('a'), item('c')]));
-    expect(JSON.parse(response.body ?? '')).toEqual({ received: 2, published: 1, duplicates: 1 });
+    expect(JSON.parse(response.body ?? '')).toEqual({
+      received: 2,
+      published: 1,
+      duplicates: 1,
+      quarantined: 0,
+    });
     expect((h.publisher as RecordingPublisher).events.map((e) => e.origin.deliveryId)).toEqual(['a', 'c']);
   });
 
@@ -147,13 +163,6 @@ describe('Ingest pipeline', () => {
       'unsupported_content_type',
     ],
     ['a malformed body', request(null, { raw: '[{"id":' }), 400, 'malformed_body'],
-    [
-      'a payload that fails the topic schema',
-      request([{ id: 'a', kind: 'created' }]),
-      400,
-      'invalid_payload',
-    ],
-    ['a translator producing invalid data', request([item('a', 'broken')]), 400, 'untranslatable_payload'],
     ['a body over the limit', request(null, { raw: `[${'"x",'.repeat(600)}"x"]` }), 413, 'payload_too_large'],
   ])('answers %s with %i %s and publishes nothing', async (_name, req, status, code) => {
     const h = harness();
@@ -166,14 +175,99 @@ describe('Ingest pipeline', () => {
     expect((h.publisher as RecordingPublisher).events).toEqual([]);
   });
 
-  it('says in English which field of the payload is wrong and how', async () => {
-    const response = await harness().send(request([{ id: 'a', kind: 'created', email: 7 }]));
-    expect(response.statusCode).toBe(400);
-    expect(JSON.parse(response.body ?? '')).toEqual({
-      error: 'invalid_payload',
-      message:
-        '(created) does not match the expected payload: email: Invalid input: expected string, received number',
+  it.each([
+    [
+      'a payload that fails the topic schema',
+      [{ id: 'a', kind: 'created' }],
+      'does not match the created payload: email: Invalid input: expected string, received undefined',
+    ],
+    [
+      'a translator producing data the catalog refuses',
+      [item('a', 'broken')],
+      'could not be translated: invalid occurredAt for customer.deleted',
+    ],
+  ])('quarantines %s, answers 2xx and publishes nothing', async (_name, body, reason) => {
+    const h = harness();
+    const response = await h.send(request(body));
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body ?? '')).toMatchObject({ received: 1, published: 0, quarantined: 1 });
+    expect((h.publisher as RecordingPublisher).events).toEqual([]);
+    expect(await h.quarantine.list()).toEqual([
+      expect.objectContaining({
+        connector: 'demo',
+        deliveryId: 'a',
+        topic: body[0]?.kind,
+        reason: expect.stringContaining(reason),
+        receivedAt: '2025-01-01T00:00:05.000Z',
+        requestId: 'corr-1',
+        index: 0,
+      }),
+    ]);
+  });
+
+  it('says which field of the payload is wrong and how, never its value, in the item and the log', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn');
+    const h = harness();
+    await h.send(
+      request([
+        { id: 'a', kind: 'created', email: 7 },
+        { id: 'b', kind: 'created', email: ['ada@example.com'] },
+      ]),
+    );
+    const reasons = (await h.quarantine.list()).map((record) => record.reason);
+    expect(reasons).toEqual([
+      'does not match the created payload: email: Invalid input: expected string, received number',
+      'does not match the created payload: email: Invalid input: expected string, received array',
+    ]);
+    const logged = warn.mock.calls.filter(([message]) => message === 'delivery quarantined');
+    warn.mockRestore();
+    expect(logged.map(([, fields]) => fields)).toEqual([
+      { deliveryId: 'a', topic: 'created', reason: reasons[0], correlationId: 'corr-1' },
+      { deliveryId: 'b', topic: 'created', reason: reasons[1], correlationId: 'corr-1' },
+    ]);
+    expect(JSON.stringify(logged)).not.toContain('example.com');
+  });
+
+  it('publishes the valid elements of a batch and quarantines the others, once per delivery', async () => {
+    const h = harness();
+    const batch = request([item('a'), { id: 'b', kind: 'created' }, item('c')]);
+    const first = await h.send(batch);
+    expect(JSON.parse(first.body ?? '')).toEqual({
+      received: 3,
+      published: 2,
+      duplicates: 0,
+      quarantined: 1,
     });
+    const again = await h.send(batch);
+    expect(again.statusCode).toBe(200);
+    expect(JSON.parse(again.body ?? '')).toEqual({
+      received: 3,
+      published: 0,
+      duplicates: 2,
+      quarantined: 1,
+    });
+    expect((h.publisher as RecordingPublisher).events.map((e) => e.origin.deliveryId)).toEqual(['a', 'c']);
+    expect((await h.quarantine.list()).map((record) => record.deliveryId)).toEqual(['b']);
+  });
+
+  it('answers 503 when the quarantine cannot take an item, and publishes the rest once the retry succeeds', async () => {
+    const failing: QuarantineStore = {
+      keep: async () => {
+        throw new Error('DynamoDB is down');
+      },
+    };
+    const quarantine = new InMemoryQuarantine();
+    let store: QuarantineStore = failing;
+    const h = harness({ quarantine: { keep: (records) => store.keep(records) } });
+    const batch = request([item('a'), { id: 'b', kind: 'created' }]);
+    const refused = await h.send(batch);
+    expect(refused.statusCode).toBe(503);
+    expect(JSON.parse(refused.body ?? '')).toMatchObject({ error: 'quarantine_unavailable' });
+    store = quarantine;
+    const retried = await h.send(batch);
+    expect(retried.statusCode).toBe(200);
+    expect((h.publisher as RecordingPublisher).events.map((e) => e.origin.deliveryId)).toEqual(['a']);
+    expect((await quarantine.list()).map((record) => record.deliveryId)).toEqual(['b']);
   });
 
   it('checks the signature before the content type, so unauthenticated callers learn nothing', async () => {
@@ -226,7 +320,12 @@ describe('Ingest pipeline', () => {
     expect(JSON.parse(refused.body ?? '')).toMatchObject({ error: 'bus_unavailable' });
     fail = false;
     const retried = await h.send(request([item('a')]));
-    expect(JSON.parse(retried.body ?? '')).toEqual({ received: 1, published: 1, duplicates: 0 });
+    expect(JSON.parse(retried.body ?? '')).toEqual({
+      received: 1,
+      published: 1,
+      duplicates: 0,
+      quarantined: 0,
+    });
   });
 
   it('answers 409 while the same delivery is in progress elsewhere', async () => {

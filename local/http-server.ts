@@ -1,6 +1,6 @@
 /**
  * The hub's single HTTP listener. Requests carrying `X-Amz-Target` are AWS API calls (EventBridge,
- * SQS); everything else is the API Gateway side: the topology's webhook and API routes (route keys
+ * SQS, Firehose); everything else is the API Gateway side: the topology's webhook and API routes (route keys
  * with `{name}` path parameters, matched as API Gateway does), `GET /health` and `GET /local/events`.
  * A form-encoded SQS query-protocol call that matches no route gets SQS's XML error saying that only
  * the JSON protocol is served (`sqs/query-protocol.ts`).
@@ -33,6 +33,7 @@ import {
 import { ChangeNotifier } from './change-notifier.ts';
 import type { EventBridgeApi } from './eventbridge/api.ts';
 import type { EventArchive } from './eventbridge/archive.ts';
+import type { FirehoseApi } from './firehose/api.ts';
 import { keepIdleConnectionsOpen } from './keep-alive.ts';
 import type { LocalFunction } from './lambda/local-function.ts';
 import { describeError, type HubLogger } from './log.ts';
@@ -93,6 +94,8 @@ export interface HubHttpServerOptions {
   readonly routes: readonly RouteBinding[];
   readonly eventBridge: EventBridgeApi;
   readonly sqs: SqsApi;
+  /** The raw archive's Firehose streams. */
+  readonly firehose?: FirehoseApi;
   readonly archive: EventArchive;
   readonly accountId: string;
   readonly health: () => { readonly status: string };
@@ -321,6 +324,8 @@ export class HubHttpServer {
       let result: unknown;
       if (service === 'AWSEvents') result = await this.options.eventBridge.handle(operation, input);
       else if (service === 'AmazonSQS') result = await this.options.sqs.handle(operation, input);
+      else if (service === 'Firehose_20150804' && this.options.firehose)
+        result = await this.options.firehose.handle(operation, input);
       else throw new AwsServiceError('UnknownOperationException', `The local hub does not serve ${target}.`);
       writeAwsJsonResult(response, version, result);
     } catch (error) {

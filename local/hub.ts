@@ -20,13 +20,16 @@ import { AwsJsonClient, DYNAMODB } from '../core/aws/json-client.ts';
 import { DynamoDbQuarantine } from '../core/ingest/quarantine.ts';
 import { rawRetentionDays } from '../core/ingest/retention.ts';
 import { quarantineTable } from '../core/tables.ts';
-import { topology as repositoryTopology, type Topology } from '../lib/topology.ts';
+import { rawStreamPrefix, topology as repositoryTopology, type Topology } from '../lib/topology.ts';
 import { type DataDirectory, IN_MEMORY, openDataDirectory } from './data-directory.ts';
 import { startLocalDynamoDbThread } from './dynamodb/dynalite-thread.ts';
 import { ensureTables, type LocalDynamoDb } from './dynamodb/local-dynamodb.ts';
 import { EventBridgeApi } from './eventbridge/api.ts';
 import { EventArchive } from './eventbridge/archive.ts';
 import { LocalEventBus } from './eventbridge/bus.ts';
+import { FirehoseApi } from './firehose/api.ts';
+import { LocalRawStore } from './firehose/raw-store.ts';
+import { rawRead } from './firehose/route.ts';
 import { HubHttpServer, type LocalRead } from './http-server.ts';
 import { wireConsumers } from './hub-consumers.ts';
 import { HubEnvironment, pointHandlersAtHub, prepareHandlerEnvironment } from './hub-environment.ts';
@@ -167,7 +170,23 @@ export async function startLocalHub(options: LocalHubOptions = {}): Promise<Loca
     cleanups.push(() => dynamoDb.close());
     await ensureTables(dynamoDb.url, region, topology.tables, log);
 
-    const localReads: Record<string, LocalRead> = {};
+    // The raw archive's Firehose streams, one per routed connector, records on disk before answering.
+    const rawStore = new LocalRawStore({
+      root: storage.rawArchivePath,
+      retentionDays: rawRetentionDays(),
+      log: log.child('raw'),
+    });
+    cleanups.push(() => rawStore.close());
+    const firehose = new FirehoseApi({
+      streams: topology.ingest.map((route) => ({
+        name: `${rawStreamPrefix(topology.bus.name)}${route.connector.id}`,
+        connector: route.connector.id,
+      })),
+      store: rawStore,
+      region,
+      accountId,
+    });
+    const localReads: Record<string, LocalRead> = { '/local/raw': rawRead(rawStore) };
     if (topology.tables.some((table) => table.id === quarantineTable.id)) {
       localReads['/local/quarantine'] = quarantineRead(
         new DynamoDbQuarantine({
@@ -196,6 +215,7 @@ export async function startLocalHub(options: LocalHubOptions = {}): Promise<Loca
       routes,
       eventBridge,
       sqs: sqsApi,
+      firehose,
       archive,
       accountId,
       health: () => (hub ? hub.health() : { status: 'starting' }),

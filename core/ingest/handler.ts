@@ -22,6 +22,7 @@ import { quarantineTable } from '../tables.ts';
 import { PowertoolsDeliveryLedger } from './ledger.ts';
 import { createIngestPipeline, type IngestPipeline } from './pipeline.ts';
 import { DynamoDbQuarantine } from './quarantine.ts';
+import { FirehoseRawArchive, RAW_STREAM_PREFIX_ENV } from './raw-archive.ts';
 import { toWebhookRequest } from './request.ts';
 import { rawRetentionDays } from './retention.ts';
 
@@ -52,11 +53,12 @@ export function ingestHandler(connector: ConnectorDefinition) {
           tableName: requiredEnv('OMNIHUB_IDEMPOTENCY_TABLE'),
           keyPrefix: `ingest.${connector.id}`,
         }),
-        // AWS JSON protocol without the SDK (ledger and secrets too): see docs/bundles.md.
+        // AWS JSON protocol without the SDK (ledger, quarantine, raw archive, secrets too): docs/bundles.md.
         publisher: new PutEventsPublisher({
           busName: requiredEnv('OMNIHUB_BUS_NAME'),
           putEvents: putEventsOverJson(),
         }),
+        archive: new FirehoseRawArchive({ streamPrefix: requiredEnv(RAW_STREAM_PREFIX_ENV) }),
         quarantine: new DynamoDbQuarantine({
           tableName: requiredEnv(quarantineTable.envVar),
           retentionDays: rawRetentionDays(),

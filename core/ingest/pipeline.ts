@@ -3,8 +3,11 @@
  * -> parse -> per delivery: validate + translate, or quarantine -> dedupe (per delivery) -> publish and
  * quarantine, together -> acknowledge.
  *
- * Acknowledged (2xx) only when every delivery is durable somewhere it can be translated from: its
- * events on the bus, or its quarantine item. Refused only for what the sender must fix: 413 over the
+ * Acknowledged (2xx) only when the request is durable somewhere it can be translated from again: the
+ * raw archive (every verified request, as received, whatever becomes of it), and per delivery its
+ * events on the bus or its quarantine item. The three are written in parallel and all awaited; if
+ * any fails the answer is 503 and the vendor retries (the ledger makes the retry publish nothing
+ * twice). Refused only for what the sender must fix: 413 over the
  * size limit, 401 for the signature, 400 for a content type or body that cannot be read. A delivery
  * that fails its schema or translator is quarantined and answered 2xx, and in a batch its siblings
  * are published (`translate.ts`).
@@ -20,6 +23,7 @@ import { ClientError, ConnectorNotConfiguredError, RetryableError, SignatureErro
 import type { SecretSource } from '../secrets.ts';
 import type { DeliveryLedger } from './ledger.ts';
 import type { QuarantineRecord, QuarantineStore } from './quarantine.ts';
+import type { RawArchive } from './raw-archive.ts';
 import { type DeliveryOutcome, translateRequest } from './translate.ts';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -30,6 +34,8 @@ export interface IngestDependencies {
   readonly publisher: EventPublisher;
   /** Where deliveries that fail their schema or translator are kept. */
   readonly quarantine: QuarantineStore;
+  /** Where every verified request is kept as received. */
+  readonly archive: RawArchive;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** @default () => new Date() */
@@ -114,6 +120,16 @@ export function createIngestPipeline(
     if (added > 0) count('DeliveriesQuarantined', added);
   }
 
+  async function keepRaw(request: WebhookRequest, requestId: string): Promise<void> {
+    try {
+      await deps.archive.keep(connector.id, request, requestId);
+    } catch (error) {
+      throw new RetryableError('the raw archive did not take the delivery', 503, 'raw_archive_unavailable', {
+        cause: error,
+      });
+    }
+  }
+
   async function publish(
     work: readonly Translated[],
     invocation: IngestInvocation,
@@ -184,17 +200,29 @@ export function createIngestPipeline(
       }
       await verify(request);
       count('WebhooksVerified');
-      const outcomes = translateRequest(connector, request, { correlationId, requestId: correlationId });
+      // From here on the request is kept as received, whatever becomes of it, and never answered
+      // before that is durable: not even a 400 (a fixed parser may read it later).
+      const archived = keepRaw(request, correlationId);
+      archived.catch(() => undefined); // awaited below on every path; never an unhandled rejection
+      let outcomes: DeliveryOutcome[];
+      try {
+        outcomes = translateRequest(connector, request, { correlationId, requestId: correlationId });
+      } catch (error) {
+        await archived;
+        throw error;
+      }
       report(outcomes, correlationId);
       const translated = outcomes.filter((outcome): outcome is Translated => outcome.kind === 'translated');
       const records = outcomes.flatMap((outcome) => (outcome.kind === 'quarantined' ? [outcome.record] : []));
-      // Both settle before the answer: a failure of one must not cut the other short.
-      const [published, quarantined] = await Promise.allSettled([
+      // All settle before the answer: a failure of one must not cut the others short.
+      const [published, quarantined, kept] = await Promise.allSettled([
         publish(translated, invocation),
         quarantine(records),
+        archived,
       ]);
       if (published.status === 'rejected') throw published.reason;
       if (quarantined.status === 'rejected') throw quarantined.reason;
+      if (kept.status === 'rejected') throw kept.reason;
       const { duplicates } = published.value;
       logger.info('webhook accepted', {
         deliveries: outcomes.length,

@@ -14,6 +14,7 @@ import { parseJson } from '../../core/ingest/body.ts';
 import { InMemoryDeliveryLedger } from '../../core/ingest/ledger.ts';
 import { createIngestPipeline } from '../../core/ingest/pipeline.ts';
 import { InMemoryQuarantine, type QuarantineStore } from '../../core/ingest/quarantine.ts';
+import { InMemoryRawArchive, type RawArchive, readRawDeliveries } from '../../core/ingest/raw-archive.ts';
 import { hmac, requireHeader, safeEqual } from '../../core/ingest/verify.ts';
 import { EnvironmentSecretSource, type SecretSource } from '../../core/secrets.ts';
 import { RecordingPublisher } from '../support/ingest.ts';
@@ -88,16 +89,24 @@ function request(
 }
 
 function harness(
-  options: { publisher?: EventPublisher; secrets?: SecretSource; quarantine?: QuarantineStore } = {},
+  options: {
+    publisher?: EventPublisher;
+    secrets?: SecretSource;
+    quarantine?: QuarantineStore;
+    archive?: RawArchive;
+  } = {},
 ) {
   const publisher = options.publisher ?? new RecordingPublisher();
   const ledger = new InMemoryDeliveryLedger();
   const quarantine = new InMemoryQuarantine();
+  const archive = new InMemoryRawArchive();
+  let sent = 0;
   const pipeline = createIngestPipeline(demo, {
     secrets: options.secrets ?? new EnvironmentSecretSource({ DEMO_SECRET: SECRET }),
     ledger,
     publisher,
     quarantine: options.quarantine ?? quarantine,
+    archive: options.archive ?? archive,
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics: new Metrics({ namespace: 'Test' }),
   });
@@ -105,9 +114,12 @@ function harness(
     publisher,
     ledger,
     quarantine,
+    archive,
     send: async (req: WebhookRequest) => {
       try {
-        return await pipeline(req, { remainingTimeMs: 5000, correlationId: 'corr-1' });
+        // A request id per invocation, as Lambda gives: corr-1, corr-2, ...
+        sent += 1;
+        return await pipeline(req, { remainingTimeMs: 5000, correlationId: `corr-${sent}` });
       } catch (error) {
         return errorResponse(error);
       }
@@ -334,5 +346,61 @@ describe('Ingest pipeline', () => {
     const response = await h.send(request([item('a')]));
     expect(response.statusCode).toBe(409);
     expect(JSON.parse(response.body ?? '')).toMatchObject({ error: 'delivery_in_progress' });
+  });
+
+  it('keeps every verified request in the raw archive before answering, even one it refuses with 400', async () => {
+    const h = harness();
+    await h.send(request([item('a')]));
+    await h.send(request(null, { raw: '[{"id":' }));
+    await h.send(request([item('b')], { secret: 'nope' }));
+    await h.send(request(null, { raw: `[${'"x",'.repeat(600)}"x"]` }));
+    const kept = readRawDeliveries(h.archive.lines);
+    expect(kept.map((delivery) => delivery.request.body.toString())).toEqual([
+      JSON.stringify([item('a')]),
+      '[{"id":',
+    ]);
+    expect(kept[0]).toMatchObject({
+      connector: 'demo',
+      requestId: 'corr-1',
+      request: {
+        publicUrl: 'https://hooks.example.com/webhooks/demo',
+        receivedAt: new Date('2025-01-01T00:00:05Z'),
+        // The content type is kept; the signature never is.
+        headers: { 'content-type': 'application/json' },
+      },
+    });
+  });
+
+  it('answers 503 when the raw archive cannot take a request, and the retry publishes nothing twice', async () => {
+    let down = true;
+    const archive = new InMemoryRawArchive();
+    const flaky: RawArchive = {
+      keep: async (...args) => {
+        if (down) throw new Error('Firehose is unavailable');
+        return archive.keep(...args);
+      },
+    };
+    const h = harness({ archive: flaky });
+    const refused = await h.send(request([item('a')]));
+    expect(refused.statusCode).toBe(503);
+    expect(JSON.parse(refused.body ?? '')).toMatchObject({ error: 'raw_archive_unavailable' });
+    // Published (and recorded by the ledger) while the archive was down: the retry adds no event.
+    down = false;
+    const retried = await h.send(request([item('a')]));
+    expect(JSON.parse(retried.body ?? '')).toMatchObject({ published: 0, duplicates: 1 });
+    expect((h.publisher as RecordingPublisher).events).toHaveLength(1);
+    expect(readRawDeliveries(archive.lines)).toHaveLength(1);
+  });
+
+  it('answers 503, not 400, to an unreadable body the raw archive could not take', async () => {
+    const h = harness({
+      archive: {
+        keep: async () => {
+          throw new Error('Firehose is unavailable');
+        },
+      },
+    });
+    const response = await h.send(request(null, { raw: '[{"id":' }));
+    expect(response.statusCode).toBe(503);
   });
 });

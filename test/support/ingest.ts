@@ -1,6 +1,6 @@
 /**
- * Drives a connector's ingest pipeline in-process: the real pipeline, an in-memory delivery ledger
- * and quarantine, and a publisher that records what would have gone to the bus.
+ * Drives a connector's ingest pipeline in-process: the real pipeline, an in-memory delivery ledger,
+ * quarantine and raw archive, and a publisher that records what would have gone to the bus.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -12,6 +12,7 @@ import { errorResponse } from '../../core/http.ts';
 import { InMemoryDeliveryLedger } from '../../core/ingest/ledger.ts';
 import { createIngestPipeline } from '../../core/ingest/pipeline.ts';
 import { InMemoryQuarantine, type QuarantineItem } from '../../core/ingest/quarantine.ts';
+import { InMemoryRawArchive } from '../../core/ingest/raw-archive.ts';
 import { EnvironmentSecretSource } from '../../core/secrets.ts';
 
 export class RecordingPublisher implements EventPublisher {
@@ -110,6 +111,7 @@ export interface PipelineHarness {
   readonly publisher: RecordingPublisher;
   readonly ledger: InMemoryDeliveryLedger;
   readonly quarantine: InMemoryQuarantine;
+  readonly archive: InMemoryRawArchive;
   /** Runs one request; errors are mapped to responses exactly as the Lambda handler does. */
   send(request: WebhookRequest): Promise<HttpResponse>;
 }
@@ -121,11 +123,13 @@ export function pipelineHarness(
   const publisher = options.publisher ?? new RecordingPublisher();
   const ledger = new InMemoryDeliveryLedger();
   const quarantine = new InMemoryQuarantine();
+  const archive = new InMemoryRawArchive();
   const pipeline = createIngestPipeline(connector, {
     secrets: new EnvironmentSecretSource(options.secrets),
     ledger,
     publisher,
     quarantine,
+    archive,
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics: new Metrics({ namespace: 'OmnihubTest' }),
     now: options.now,
@@ -134,6 +138,7 @@ export function pipelineHarness(
     publisher,
     ledger,
     quarantine,
+    archive,
     async send(request) {
       try {
         return await pipeline(request, { remainingTimeMs: 10_000, correlationId: 'test-correlation' });

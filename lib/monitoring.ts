@@ -8,7 +8,9 @@
  * - every bus rule: EventBridge `FailedInvocations` (events that could not be put on the queue);
  * - every function: `Throttles` and `Errors`;
  * - every connector: `DeliveriesQuarantined` (verified deliveries its schema or translator refused:
- *   kept, answered 2xx, waiting for a fix and `omnihub retranslate --quarantined`).
+ *   kept, answered 2xx, waiting for a fix and `omnihub retranslate --quarantined`);
+ * - every raw archive stream: `DeliveryToS3.DataFreshness` over twice its 15-minute buffer (Firehose
+ *   cannot write to the bucket; it keeps records 24 hours).
  */
 import { Duration, Fn, Stack } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
@@ -36,6 +38,8 @@ export interface MonitoredHub {
   readonly deadLetterQueues: Readonly<Record<string, sqs.IQueue>>;
   readonly targetDeadLetterQueues: Readonly<Record<string, sqs.IQueue>>;
   readonly rules: Readonly<Record<string, events.CfnRule>>;
+  /** The raw archive's Firehose streams, by connector id. */
+  readonly rawArchive?: { readonly streams: Readonly<Record<string, { readonly ref: string }>> };
 }
 
 export interface HubMonitoringProps {
@@ -64,10 +68,10 @@ export class HubMonitoring extends Construct {
     const { hub } = props;
     this.alarmTopic = props.alarmTopic ?? this.createTopic(hub);
     const alarms: cloudwatch.Alarm[] = [];
-    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string, threshold = 1) => {
       const created = new cloudwatch.Alarm(this, alarmId, {
         metric,
-        threshold: 1,
+        threshold,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -171,6 +175,21 @@ export class HubMonitoring extends Construct {
         `${pascalCase(connectorId)}Quarantined`,
         connectorMetric('DeliveriesQuarantined', connectorId),
         `${connectorId} deliveries failed their schema or translator and were quarantined: \`npx omnihub quarantine list --connector ${connectorId}\`, fix the connector, then \`npx omnihub retranslate --quarantined\`.`,
+      );
+    }
+    for (const [connectorId, stream] of Object.entries(hub.rawArchive?.streams ?? {})) {
+      alarm(
+        `${pascalCase(connectorId)}RawArchiveFreshness`,
+        new cloudwatch.Metric({
+          namespace: 'AWS/Firehose',
+          metricName: 'DeliveryToS3.DataFreshness',
+          // Ref of a delivery stream is its name.
+          dimensionsMap: { DeliveryStreamName: stream.ref },
+          statistic: 'Maximum',
+          period: PERIOD,
+        }),
+        `The ${connectorId} raw archive stream has not written to S3 for 30 minutes (it keeps records 24 hours): see its delivery logs.`,
+        1800,
       );
     }
     this.alarms = alarms;

@@ -210,7 +210,8 @@ describe('Construct: IntegrationHub', () => {
         expect(secret.Properties.KmsKeyId).toEqual(keyArn);
       }
       const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-      expect(logGroups).toHaveLength(functionIds.length + 1);
+      // One per function, the API's access log, the raw archive's delivery errors.
+      expect(logGroups).toHaveLength(functionIds.length + 2);
       for (const logGroup of logGroups) {
         expect(logGroup.Properties.KmsKeyId).toEqual(keyArn);
         expect(logGroup.Properties.RetentionInDays).toBe(30);
@@ -393,7 +394,7 @@ describe('Construct: IntegrationHub', () => {
       }
     });
 
-    it('gives the ingest function exactly its secret, idempotency and quarantine tables, bus and public URL', () => {
+    it('gives the ingest function exactly its secret, idempotency and quarantine tables, bus, raw stream and public URL', () => {
       const { stack, hub, template } = synthHub();
       const fn = hub.functions[acme.id];
       if (!fn) throw new Error('ingest function missing');
@@ -407,6 +408,7 @@ describe('Construct: IntegrationHub', () => {
           OMNIHUB_IDEMPOTENCY_TABLE: stack.resolve(hub.tables.idempotency?.tableName),
           OMNIHUB_QUARANTINE_TABLE: stack.resolve(hub.tables.quarantine?.tableName),
           OMNIHUB_BUS_NAME: stack.resolve(hub.bus.eventBusName),
+          OMNIHUB_RAW_STREAM_PREFIX: 'omnihub-test-test-raw-',
         },
       });
     });

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ASSUMPTIONS, PRICES, rawArchiveCost } from '../../bench/cost.ts';
 import { batchesOf, MAX_BYTES_PER_CALL, MAX_RECORD_BYTES } from '../../core/aws/firehose.ts';
 import type { WebhookRequest } from '../../core/connector.ts';
 import { rawRecordsOf, readRawDeliveries } from '../../core/ingest/raw-archive.ts';
@@ -130,5 +131,15 @@ describe('Raw archive records', () => {
     for (const batch of batches) {
       expect(batch.reduce((sum, record) => sum + record.length, 0)).toBeLessThanOrEqual(MAX_BYTES_PER_CALL);
     }
+  });
+
+  it('costs at most $0.25 per million deliveries of 5 KB at list prices: one 5 KB Firehose increment each', () => {
+    const cost = rawArchiveCost();
+    expect(ASSUMPTIONS.rawDeliveryBytes).toBe(5 * 1024);
+    // The body is gzipped in the record: as text or base64 a 5 KB body would be billed 10 KB.
+    expect(cost.recordBytes).toBeLessThanOrEqual(PRICES.firehoseRecordIncrementBytes);
+    expect(cost.billedBytes).toBe(PRICES.firehoseRecordIncrementBytes);
+    expect(cost.firehose + cost.storage + cost.putDollars).toBeCloseTo(cost.total, 10);
+    expect(cost.total).toBeLessThanOrEqual(0.25);
   });
 });

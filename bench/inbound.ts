@@ -169,8 +169,11 @@ class ForgetfulLedger implements DeliveryLedger {
   reserve(keys: readonly string[], remainingTimeMs: number) {
     return this.#ledger.reserve(keys, remainingTimeMs);
   }
-  complete(keys: readonly string[]) {
-    return this.#ledger.complete(keys);
+  complete(keys: readonly string[], digests?: ReadonlyMap<string, string>) {
+    return this.#ledger.complete(keys, digests);
+  }
+  published(keys: readonly string[]) {
+    return this.#ledger.published(keys);
   }
   release(keys: readonly string[]) {
     return this.#ledger.release(keys);

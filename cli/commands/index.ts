@@ -5,6 +5,7 @@ import { exportCommand } from './export.ts';
 import { profileCommand } from './profile.ts';
 import { quarantineCommand } from './quarantine.ts';
 import { replayCommand } from './replay.ts';
+import { retranslateCommand } from './retranslate.ts';
 import { sqlCommand } from './sql.ts';
 
 export const commands: readonly CliCommand[] = [
@@ -14,4 +15,5 @@ export const commands: readonly CliCommand[] = [
   dlqCommand,
   replayCommand,
   quarantineCommand,
+  retranslateCommand,
 ];

@@ -19,7 +19,7 @@ import { errorResponse } from '../http.ts';
 import { logger as rootLogger } from '../observability.ts';
 import { secretSourceFromEnvironment } from '../secrets.ts';
 import { quarantineTable } from '../tables.ts';
-import { PowertoolsDeliveryLedger } from './ledger.ts';
+import { ledgerKeyPrefix, ledgerRetentionSeconds, PowertoolsDeliveryLedger } from './ledger.ts';
 import { createIngestPipeline, type IngestPipeline } from './pipeline.ts';
 import { DynamoDbQuarantine } from './quarantine.ts';
 import { FirehoseRawArchive, RAW_STREAM_PREFIX_ENV } from './raw-archive.ts';
@@ -51,7 +51,8 @@ export function ingestHandler(connector: ConnectorDefinition) {
         secrets: secretSourceFromEnvironment(),
         ledger: new PowertoolsDeliveryLedger({
           tableName: requiredEnv('OMNIHUB_IDEMPOTENCY_TABLE'),
-          keyPrefix: `ingest.${connector.id}`,
+          keyPrefix: ledgerKeyPrefix(connector.id),
+          retentionSeconds: ledgerRetentionSeconds(),
         }),
         // AWS JSON protocol without the SDK (ledger, quarantine, raw archive, secrets too): docs/bundles.md.
         publisher: new PutEventsPublisher({

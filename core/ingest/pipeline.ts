@@ -20,6 +20,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { EventPublisher } from '../aws/publisher.ts';
 import type { ConnectorDefinition, HttpResponse, SecretValues, WebhookRequest } from '../connector.ts';
 import { ClientError, ConnectorNotConfiguredError, RetryableError, SignatureError } from '../errors.ts';
+import { publishedDigest } from '../events/event-id.ts';
 import type { SecretSource } from '../secrets.ts';
 import type { DeliveryLedger } from './ledger.ts';
 import type { QuarantineRecord, QuarantineStore } from './quarantine.ts';
@@ -158,13 +159,15 @@ export function createIngestPipeline(
     // A delivery is done only when every one of its events is on the bus.
     const done: string[] = [];
     const undone: string[] = [];
+    const digests = new Map<string, string>();
     let offset = 0;
     for (const item of fresh) {
       const indexes = item.envelopes.map((_, index) => offset + index);
       offset += item.envelopes.length;
       (indexes.some((index) => failed.has(index)) ? undone : done).push(item.key);
+      digests.set(item.key, publishedDigest(item.envelopes.map((envelope) => envelope.id)));
     }
-    await Promise.all([deps.ledger.complete(done), deps.ledger.release(undone)]);
+    await Promise.all([deps.ledger.complete(done, digests), deps.ledger.release(undone)]);
     const published = envelopes.length - failed.size;
     count('EventsPublished', published);
     if (undone.length > 0) {

@@ -44,6 +44,8 @@ export interface QuarantineRecord extends QuarantineItem {
   readonly payload?: string;
   /** What a translator may read of the request, when the payload is kept. */
   readonly request?: KeptRequest;
+  /** The parser could not read the element (no id or topic): only a re-parse of the request retries it. */
+  readonly unreadable?: true;
 }
 
 /** Where ingest puts quarantined deliveries. */
@@ -129,6 +131,7 @@ export function quarantineRecordOf(fields: {
     receivedAt: request.receivedAt,
     requestId,
     index,
+    ...(delivery.unreadable !== undefined ? { unreadable: true as const } : {}),
   };
   const payload = JSON.stringify(delivery.payload) ?? 'null';
   const size = Buffer.byteLength(JSON.stringify(record)) + Buffer.byteLength(JSON.stringify(request));

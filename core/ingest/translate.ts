@@ -14,7 +14,7 @@ import type { CanonicalEventDraft, ConnectorDefinition, Delivery, WebhookRequest
 import { ValidationError } from '../errors.ts';
 import { catalog, dataSchemaUri, isEventType } from '../events/catalog.ts';
 import type { Envelope } from '../events/envelope.ts';
-import { deterministicEventId } from '../events/event-id.ts';
+import { translatedEventId } from '../events/event-id.ts';
 import { keptRequestOf } from './kept-request.ts';
 import { describeIssues, type QuarantineRecord, quarantineRecordOf } from './quarantine.ts';
 
@@ -167,7 +167,13 @@ function envelopeOf(
     draft.subject ??
     (firstExternal?.type === 'external' ? `${firstExternal.system}:${firstExternal.value}` : undefined);
   return {
-    id: deterministicEventId(connectorId, delivery.deliveryId, String(position), draft.type),
+    id: translatedEventId(connectorId, delivery.deliveryId, position, {
+      type: draft.type,
+      occurredAt,
+      subject,
+      identities: draft.identities,
+      data: parsed.data,
+    }),
     type: draft.type,
     source: `omnihub.${connectorId}`,
     ...(subject !== undefined ? { subject } : {}),

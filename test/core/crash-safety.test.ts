@@ -108,9 +108,10 @@ class World {
         for (const [key, status] of outcome) if (status === 'reserved') reserved.add(key);
         return outcome;
       },
-      complete: (keys) =>
+      published: (keys) => this.ledger.published(keys),
+      complete: (keys, digests) =>
         step('complete', async () => {
-          await this.ledger.complete(keys);
+          await this.ledger.complete(keys, digests);
           for (const key of keys) reserved.delete(key);
         }),
       release: (keys) =>

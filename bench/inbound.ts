@@ -27,12 +27,15 @@ import { ApiVersion, LogSeverity, shopifyApi } from '@shopify/shopify-api';
 import { WebhooksHelper } from 'square';
 import twilio from 'twilio';
 import { connectors } from '../connectors/index.ts';
+import { FIREHOSE } from '../core/aws/firehose.ts';
 import { type AwsHttpTransport, AwsJsonClient, EVENTBRIDGE } from '../core/aws/json-client.ts';
 import { PutEventsPublisher, putEventsOverJson } from '../core/aws/put-events.ts';
 import type { ConnectorDefinition, WebhookRequest } from '../core/connector.ts';
 import { parseForm } from '../core/ingest/body.ts';
 import { type DeliveryLedger, InMemoryDeliveryLedger } from '../core/ingest/ledger.ts';
 import { createIngestPipeline, type IngestPipeline } from '../core/ingest/pipeline.ts';
+import { InMemoryQuarantine } from '../core/ingest/quarantine.ts';
+import { FirehoseRawArchive } from '../core/ingest/raw-archive.ts';
 import { EnvironmentSecretSource } from '../core/secrets.ts';
 import { generateWebhookKeys, type WebhookKeys } from '../demo/vendor-webhooks.ts';
 import { median, sideBySide } from './support/stats.ts';
@@ -113,6 +116,20 @@ function cannedTransport(seen?: string[]): AwsHttpTransport {
   };
 }
 
+/** Firehose's answer to a PutRecordBatch that took every record. */
+const cannedFirehoseTransport: AwsHttpTransport = async (_url, _headers, body) => {
+  const records = (JSON.parse(body) as { Records: unknown[] }).Records;
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/x-amz-json-1.1' },
+    body: JSON.stringify({
+      FailedPutCount: 0,
+      Encrypted: true,
+      RequestResponses: records.map((_, index) => ({ RecordId: String(index) })),
+    }),
+  };
+};
+
 /** The same canned exchange at the AWS SDK's transport (its `requestHandler`). */
 function cannedSdkClient(): EventBridgeClient {
   return new EventBridgeClient({
@@ -152,8 +169,11 @@ class ForgetfulLedger implements DeliveryLedger {
   reserve(keys: readonly string[], remainingTimeMs: number) {
     return this.#ledger.reserve(keys, remainingTimeMs);
   }
-  complete(keys: readonly string[]) {
-    return this.#ledger.complete(keys);
+  complete(keys: readonly string[], digests?: ReadonlyMap<string, string>) {
+    return this.#ledger.complete(keys, digests);
+  }
+  published(keys: readonly string[]) {
+    return this.#ledger.published(keys);
   }
   release(keys: readonly string[]) {
     return this.#ledger.release(keys);
@@ -171,6 +191,13 @@ export function ours(connector: ConnectorDefinition, keys: WebhookKeys, seen?: s
       putEvents: putEventsOverJson(
         new AwsJsonClient(EVENTBRIDGE, { env: AWS_ENV, transport: cannedTransport(seen) }),
       ),
+    }),
+    // Benchmark webhooks are all valid: nothing is quarantined.
+    quarantine: new InMemoryQuarantine(),
+    // Every webhook is archived raw, as in AWS: gzip, records, a signed PutRecordBatch (answered canned).
+    archive: new FirehoseRawArchive({
+      streamPrefix: 'omnihub-bench-raw-',
+      client: new AwsJsonClient(FIREHOSE, { env: AWS_ENV, transport: cannedFirehoseTransport }),
     }),
     logger: new Logger({ serviceName: 'bench', logLevel: 'INFO' }),
     metrics,

@@ -11,7 +11,8 @@
  * - `omnihub:domainName` + `omnihub:certificateArn`: serve the API on your domain.
  * - `omnihub:analytics`: `false` leaves out the Firehose/Glue/Athena analytics.
  * - `omnihub:sourceMaps`: `true` maps stack traces to the sources (5–15 ms more cold start).
- * - `omnihub:defaultPhoneRegion`, `omnihub:timelineRetentionDays`: the hub props of those names.
+ * - `omnihub:defaultPhoneRegion`, `omnihub:timelineRetentionDays`, `omnihub:rawRetentionDays`: the hub
+ *   props of those names.
  * - the hub's `sync` prop (docs/sync.md): `OMNIHUB_SYNC_CONFIG` (JSON), else the file in
  *   `OMNIHUB_SYNC_CONFIG_FILE`, else `omnihub.sync.json` in the directory `cdk` runs in, else the defaults.
  *
@@ -64,6 +65,7 @@ export function createApp(options: OmnihubAppOptions = {}): { app: App; stack: O
   const alarmTopicArn = contextString(app, 'omnihub:alarmTopicArn');
   const defaultPhoneRegion = contextString(app, 'omnihub:defaultPhoneRegion');
   const timelineRetentionDays = contextString(app, 'omnihub:timelineRetentionDays');
+  const rawRetentionDays = contextString(app, 'omnihub:rawRetentionDays');
   const domainName = contextString(app, 'omnihub:domainName');
   const certificateArn = contextString(app, 'omnihub:certificateArn');
   if (Boolean(domainName) !== Boolean(certificateArn)) {
@@ -79,6 +81,7 @@ export function createApp(options: OmnihubAppOptions = {}): { app: App; stack: O
       ...(contextString(app, 'omnihub:sourceMaps') === 'true' ? { sourceMaps: true } : {}),
       ...(defaultPhoneRegion ? { defaultPhoneRegion } : {}),
       ...(timelineRetentionDays ? { timelineRetentionDays: Number(timelineRetentionDays) } : {}),
+      ...(rawRetentionDays ? { rawRetentionDays: Number(rawRetentionDays) } : {}),
       ...hub,
       stage,
     },

@@ -43,6 +43,13 @@ export interface Delivery {
   readonly topic: string;
   /** The parsed payload of this unit (validated later against the topic's schema). */
   readonly payload: unknown;
+  /**
+   * Set by a batch parser on an element it cannot read as a delivery (its id or topic is missing or
+   * malformed): what is wrong, naming the field and never quoting its value. The pipeline
+   * quarantines such an element instead of translating it, and its siblings go on. Build one with
+   * `unreadableElement` (`core/ingest/quarantine.ts`).
+   */
+  readonly unreadable?: string;
 }
 
 /** What a translator returns: the pipeline fills in id, source, times, origin, version, correlation. */
@@ -101,9 +108,17 @@ export interface InboundDefinition<K extends string = string> {
    * Must use a constant-time comparison.
    */
   verify(request: WebhookRequest, secrets: SecretValues<K>, now: Date): void;
-  /** Splits a verified body into deliveries; throws `ValidationError` (400) when malformed. */
+  /**
+   * Splits a verified body into deliveries; throws `ValidationError` (400) only when the body itself
+   * cannot be read (not JSON, not the expected shape). A batch element that cannot be read comes back
+   * as a delivery with `unreadable` set, so that one bad element never takes its siblings down.
+   */
   parse(request: WebhookRequest): Delivery[];
-  /** Topic -> schema + translator. Topics not listed are acknowledged, counted and not published. */
+  /**
+   * Topic -> schema + translator. Topics not listed are acknowledged, counted and not published. A
+   * delivery that fails its schema or its translator is quarantined (kept with the reason, answered
+   * 2xx), never refused: the vendor did its part once the signature verified.
+   */
   readonly topics: Readonly<Record<string, TopicDefinition>>;
   /** The success response, when the vendor expects a specific body (Twilio: TwiML). @default 200 JSON */
   acknowledge?(request: WebhookRequest, deliveries: readonly Delivery[]): HttpResponse;

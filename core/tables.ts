@@ -49,3 +49,12 @@ export const syncStateTable: TableDefinition = {
   partitionKey: { name: 'pk', type: 'S' },
   ttlAttribute: 'expiresAt',
 };
+
+export const quarantineTable: TableDefinition = {
+  id: 'quarantine',
+  envVar: 'OMNIHUB_QUARANTINE_TABLE',
+  description:
+    'Verified deliveries that failed their schema or translator, with the reason: one item per <connector>#<deliveryId>, kept rawRetentionDays (core/ingest/quarantine.ts).',
+  partitionKey: { name: 'pk', type: 'S' },
+  ttlAttribute: 'expiresAt',
+};

@@ -15,6 +15,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULT_RAW_RETENTION_DAYS } from '../core/ingest/retention.ts';
 import { profileTable, type TableDefinition } from '../core/tables.ts';
 import { Analytics } from './analytics.ts';
 import { createApiFunction } from './hub/api-functions.ts';
@@ -27,11 +28,18 @@ import { createHttpApi } from './hub/http-api.ts';
 import { createIngest } from './hub/ingest.ts';
 import { createHubKey } from './hub/key.ts';
 import type { DeliveryRetry, IntegrationHubProps, WebhookThrottle } from './hub/props.ts';
+import { createRawArchive, type HubRawArchive } from './hub/raw-archive.ts';
 import { functionEnvironmentOf } from './hub/settings.ts';
 import { createTables } from './hub/tables.ts';
 import { assertUniqueIds, TopologyError } from './hub/topology-checks.ts';
 import { HubMonitoring } from './monitoring.ts';
-import { createTopology, type FunctionAccess, selectTopology, type Topology } from './topology.ts';
+import {
+  createTopology,
+  type FunctionAccess,
+  rawStreamPrefix,
+  selectTopology,
+  type Topology,
+} from './topology.ts';
 
 export type {
   CustomDomain,
@@ -77,6 +85,11 @@ export class IntegrationHub extends Construct {
   public readonly busDeadLetterQueue: sqs.Queue;
   /** Archive of every `omnihub.*` event, for replay. */
   public readonly archive: events.Archive;
+  /**
+   * Every verified webhook as received, for re-translation: one Firehose stream per connector into
+   * one bucket, kept `rawRetentionDays`.
+   */
+  public readonly rawArchive: HubRawArchive;
   /** Tables by topology table id. */
   public readonly tables: Readonly<Record<string, dynamodb.Table>>;
   /** The HTTP API: public webhook routes and the IAM-authorized `/profiles` routes. */
@@ -154,6 +167,11 @@ export class IntegrationHub extends Construct {
     this.bus = bus.bus;
     this.busDeadLetterQueue = bus.deadLetterQueue;
     this.archive = bus.archive;
+    this.rawArchive = createRawArchive(this, context, {
+      streamPrefix: rawStreamPrefix(busName),
+      connectors: this.topology.ingest.map((route) => route.connector.id),
+      retentionDays: props.rawRetentionDays ?? DEFAULT_RAW_RETENTION_DAYS,
+    });
     this.api = createHttpApi(this, context, {
       busName,
       throttle,
@@ -243,7 +261,12 @@ export class IntegrationHub extends Construct {
   public grantAccess(fn: lambda.Function, access: FunctionAccess): void {
     grantFunctionAccess(
       this,
-      { tables: this.tables, tableDefinitions: this.tableDefinitions, bus: this.bus },
+      {
+        tables: this.tables,
+        tableDefinitions: this.tableDefinitions,
+        bus: this.bus,
+        rawArchive: this.rawArchive,
+      },
       fn,
       access,
     );

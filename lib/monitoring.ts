@@ -6,7 +6,11 @@
  * - every dead-letter queue (consumer DLQs, rule-target DLQs, the bus DLQ): any visible message;
  * - the HTTP API: any 5xx in a 5-minute period (ingest or profile API failing: vendors will retry);
  * - every bus rule: EventBridge `FailedInvocations` (events that could not be put on the queue);
- * - every function: `Throttles` and `Errors`.
+ * - every function: `Throttles` and `Errors`;
+ * - every connector: `DeliveriesQuarantined` (verified deliveries its schema or translator refused:
+ *   kept, answered 2xx, waiting for a fix and `omnihub retranslate --quarantined`);
+ * - every raw archive stream: `DeliveryToS3.DataFreshness` over twice its 15-minute buffer (Firehose
+ *   cannot write to the bucket; it keeps records 24 hours).
  */
 import { Duration, Fn, Stack } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
@@ -34,6 +38,8 @@ export interface MonitoredHub {
   readonly deadLetterQueues: Readonly<Record<string, sqs.IQueue>>;
   readonly targetDeadLetterQueues: Readonly<Record<string, sqs.IQueue>>;
   readonly rules: Readonly<Record<string, events.CfnRule>>;
+  /** The raw archive's Firehose streams, by connector id. */
+  readonly rawArchive?: { readonly streams: Readonly<Record<string, { readonly ref: string }>> };
 }
 
 export interface HubMonitoringProps {
@@ -62,10 +68,10 @@ export class HubMonitoring extends Construct {
     const { hub } = props;
     this.alarmTopic = props.alarmTopic ?? this.createTopic(hub);
     const alarms: cloudwatch.Alarm[] = [];
-    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string, threshold = 1) => {
       const created = new cloudwatch.Alarm(this, alarmId, {
         metric,
-        threshold: 1,
+        threshold,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -155,12 +161,7 @@ export class HubMonitoring extends Construct {
         `The ${functionId} function is throttled (concurrency).`,
       );
     }
-    this.alarms = alarms;
-
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      ...(props.dashboardName ? { dashboardName: props.dashboardName } : {}),
-      defaultInterval: Duration.hours(3),
-    });
+    const connectorIds = hub.topology.ingest.map((route) => route.connector.id);
     const connectorMetric = (metricName: string, connectorId: string) =>
       new cloudwatch.Metric({
         namespace: 'Omnihub',
@@ -168,9 +169,37 @@ export class HubMonitoring extends Construct {
         dimensionsMap: { service: 'omnihub-ingest', connector: connectorId },
         statistic: 'Sum',
         period: PERIOD,
-        label: `${connectorId} ${metricName}`,
       });
-    const connectorIds = hub.topology.ingest.map((route) => route.connector.id);
+    for (const connectorId of connectorIds) {
+      alarm(
+        `${pascalCase(connectorId)}Quarantined`,
+        connectorMetric('DeliveriesQuarantined', connectorId),
+        `${connectorId} deliveries failed their schema or translator and were quarantined: \`npx omnihub quarantine list --connector ${connectorId}\`, fix the connector, then \`npx omnihub retranslate --quarantined\`.`,
+      );
+    }
+    for (const [connectorId, stream] of Object.entries(hub.rawArchive?.streams ?? {})) {
+      alarm(
+        `${pascalCase(connectorId)}RawArchiveFreshness`,
+        new cloudwatch.Metric({
+          namespace: 'AWS/Firehose',
+          metricName: 'DeliveryToS3.DataFreshness',
+          // Ref of a delivery stream is its name.
+          dimensionsMap: { DeliveryStreamName: stream.ref },
+          statistic: 'Maximum',
+          period: PERIOD,
+        }),
+        `The ${connectorId} raw archive stream has not written to S3 for 30 minutes (it keeps records 24 hours): see its delivery logs.`,
+        1800,
+      );
+    }
+    this.alarms = alarms;
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      ...(props.dashboardName ? { dashboardName: props.dashboardName } : {}),
+      defaultInterval: Duration.hours(3),
+    });
+    const labelled = (metricName: string, connectorId: string) =>
+      connectorMetric(metricName, connectorId).with({ label: `${connectorId} ${metricName}` });
     const destinationIds = hub.topology.consumers.flatMap((consumer) =>
       consumer.destination ? [consumer.destination] : [],
     );
@@ -193,8 +222,13 @@ export class HubMonitoring extends Construct {
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 24, height: 4 }),
       new cloudwatch.GraphWidget({
         title: 'Webhooks received / published per connector',
-        left: connectorIds.map((connectorId) => connectorMetric('WebhooksReceived', connectorId)),
-        right: connectorIds.map((connectorId) => connectorMetric('EventsPublished', connectorId)),
+        left: connectorIds.map((connectorId) => labelled('WebhooksReceived', connectorId)),
+        right: connectorIds.map((connectorId) => labelled('EventsPublished', connectorId)),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Deliveries quarantined per connector',
+        left: connectorIds.map((connectorId) => labelled('DeliveriesQuarantined', connectorId)),
         width: 12,
       }),
       new cloudwatch.GraphWidget({

@@ -70,6 +70,10 @@ export class OmnihubStack extends Stack {
       description: 'Event bus of canonical events.',
       value: this.hub.bus.eventBusName,
     });
+    new CfnOutput(this, 'RawArchiveBucketName', {
+      description: 'Every verified webhook as received, under raw/<connector>/ (omnihub retranslate --aws).',
+      value: this.hub.rawArchive.bucket.bucketName,
+    });
     for (const [tableId, table] of Object.entries(this.hub.tables)) {
       new CfnOutput(this, `${pascalCase(tableId)}TableName`, {
         description: `DynamoDB table '${tableId}'.`,

@@ -7,6 +7,8 @@
 
 import { connectors } from '../connectors/index.ts';
 import type { ConnectorDefinition } from '../core/connector.ts';
+import { RAW_STREAM_PREFIX_ENV } from '../core/ingest/raw-archive.ts';
+import { RAW_RETENTION_ENV } from '../core/ingest/retention.ts';
 import { PROFILE_API, type ProfileApiFunction } from '../core/profile/api.ts';
 import {
   redeliveryPolicyOf,
@@ -17,16 +19,33 @@ import {
   type SyncConfigInput,
 } from '../core/sync/config.ts';
 import { maxReceiveCountFor } from '../core/sync/redelivery.ts';
-import { idempotencyTable, profileTable, syncStateTable, type TableDefinition } from '../core/tables.ts';
+import {
+  idempotencyTable,
+  profileTable,
+  quarantineTable,
+  syncStateTable,
+  type TableDefinition,
+} from '../core/tables.ts';
 
 /** Names of the environment variables through which functions find their resources. */
 export const ENV = {
   busName: 'OMNIHUB_BUS_NAME',
   publicUrl: 'OMNIHUB_PUBLIC_URL',
   secretArn: 'OMNIHUB_SECRET_ARN',
+  rawStreamPrefix: RAW_STREAM_PREFIX_ENV,
+  rawRetentionDays: RAW_RETENTION_ENV,
 } as const;
 
-export type TableAccess = 'read' | 'readwrite';
+/**
+ * The raw archive's streams of a bus are `<bus name>-raw-<connector id>`: one Firehose Direct PUT
+ * stream per connector, named alike in AWS (`omnihub-prod-raw-shopify`) and locally.
+ */
+export function rawStreamPrefix(busName: string): string {
+  return `${busName}-raw-`;
+}
+
+/** `put`: new items only (PutItem), for a function that records and never reads back (ingest's quarantine). */
+export type TableAccess = 'read' | 'readwrite' | 'put';
 
 /** What a function may touch: the topology grants exactly this and nothing else. */
 export interface FunctionAccess {
@@ -34,6 +53,11 @@ export interface FunctionAccess {
   readonly tables?: Readonly<Record<string, TableAccess>>;
   /** Whether it may PutEvents on the bus. */
   readonly publishes?: boolean;
+  /**
+   * The connector whose raw archive stream it may put records on (ingest: every verified delivery
+   * as received, `core/ingest/raw-archive.ts`).
+   */
+  readonly archivesRaw?: string;
 }
 
 export interface FunctionDefinition extends FunctionAccess {
@@ -187,8 +211,9 @@ export function ingestRoute(connector: ConnectorDefinition): IngestRoute {
     method: 'POST',
     path: `/webhooks/${connector.id}`,
     entry: `connectors/${connector.id}/handler.ts`,
-    tables: { [idempotencyTable.id]: 'readwrite' },
+    tables: { [idempotencyTable.id]: 'readwrite', [quarantineTable.id]: 'put' },
     publishes: true,
+    archivesRaw: connector.id,
   };
 }
 
@@ -215,7 +240,7 @@ function profileRoutesServedBy(served: ProfileApiFunction): ApiRoute[] {
  */
 export const topology: Topology = {
   bus: { name: 'omnihub', archiveRetentionDays: 30 },
-  tables: [idempotencyTable, profileTable, syncStateTable],
+  tables: [idempotencyTable, profileTable, syncStateTable, quarantineTable],
   ingest: Object.values(connectors).map(ingestRoute),
   consumers: [
     {

@@ -3,7 +3,8 @@
  * directory (two processes appending to one queue journal would corrupt it).
  *
  * Layout: `dynamodb/` (dynalite's LevelDB), `queues/<queue>.jsonl` (journals), `archive/events.jsonl`,
- * `hub.lock` (pid of the running hub).
+ * `raw/<connector>/yyyy/MM/dd/HH/` (the raw archive of verified deliveries), `hub.lock` (pid of the
+ * running hub).
  */
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,8 @@ export interface DataDirectory {
   readonly dynamoDbPath: string | undefined;
   journalPath(queueName: string): string | undefined;
   readonly archivePath: string | undefined;
+  /** The raw archive's partitions, or undefined in memory. */
+  readonly rawArchivePath: string | undefined;
   /** Releases the lock. */
   release(): void;
 }
@@ -58,6 +61,7 @@ export function openDataDirectory(root: string): DataDirectory {
       dynamoDbPath: undefined,
       journalPath: () => undefined,
       archivePath: undefined,
+      rawArchivePath: undefined,
       release: () => undefined,
     };
   }
@@ -71,6 +75,7 @@ export function openDataDirectory(root: string): DataDirectory {
     dynamoDbPath: join(root, 'dynamodb'),
     journalPath: (queueName) => join(root, 'queues', `${queueName}.jsonl`),
     archivePath: join(root, 'archive', 'events.jsonl'),
+    rawArchivePath: join(root, 'raw'),
     release: () => rmSync(lockPath, { force: true }),
   };
 }

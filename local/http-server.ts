@@ -4,7 +4,8 @@
  * - **loopback** (`PORT`, always 127.0.0.1): everything. AWS API calls (`POST /` with `X-Amz-Target`,
  *   SigV4-checked: `aws-apis.ts`), and the API Gateway side: the topology's webhook and API routes
  *   (route keys with `{name}` path parameters, matched as API Gateway does), `GET /health`,
- *   `GET /local/events`, `GET /local/outbox/<destination>`. A form-encoded SQS query-protocol call that
+ *   `GET /local/events`, `GET /local/outbox/<destination>` and the reads the hub adds (`localReads`:
+ *   `/local/quarantine`, `/local/raw`). A form-encoded SQS query-protocol call that
  *   matches no route gets SQS's XML error saying that only the JSON protocol is served
  *   (`sqs/query-protocol.ts`). It answers only requests whose `Host` is a loopback name, so a web page
  *   the developer opens cannot reach it by DNS rebinding (421 otherwise).
@@ -56,7 +57,15 @@ export interface HubHttpServerOptions {
   readonly log: HubLogger;
   /** Where sync destinations without credentials write their requests (`GET /local/outbox/<destination>`). */
   readonly outboxDir?: string;
+  /** More `GET /local/<name>` reads of the hub's own state, by path (loopback listener only). */
+  readonly localReads?: Readonly<Record<string, LocalRead>>;
 }
+
+/**
+ * A `GET /local/...` read of the hub's own state served beside `/local/events` (the quarantine, the
+ * raw archive): it gets the raw query string and writes the whole answer.
+ */
+export type LocalRead = (rawQueryString: string, response: ServerResponse) => Promise<void>;
 
 /** Where the hub listens: {@link HubHttpServer}. Ports may be 0 (any free port). */
 export interface HubListeners {
@@ -207,6 +216,13 @@ export class HubHttpServer {
     if (rawPath === '/local/events') {
       if (request.method !== 'GET') return this.methodNotAllowed(response, rawPath, 'GET');
       serveEventsQuery(this.options.archive, rawQueryString, response);
+      return;
+    }
+    const reads = this.options.localReads ?? {};
+    const localRead = Object.hasOwn(reads, rawPath) ? reads[rawPath] : undefined;
+    if (localRead) {
+      if (request.method !== 'GET') return this.methodNotAllowed(response, rawPath, 'GET');
+      await localRead(rawQueryString, response);
       return;
     }
     if (await this.routed(this.routes, request, response, rawPath, rawQueryString)) return;

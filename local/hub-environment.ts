@@ -4,7 +4,7 @@
  * and restores everything it changed when it stops.
  */
 import type { AwsCredentials } from '../core/aws/json-client.ts';
-import { ENV, type Topology } from '../lib/topology.ts';
+import { ENV, rawStreamPrefix, type Topology } from '../lib/topology.ts';
 import type { HubLogger } from './log.ts';
 
 /** Whether an env var has a usable value (an empty string counts as unset, as the SDK treats it). */
@@ -88,8 +88,8 @@ export function prepareHandlerEnvironment(
 }
 
 /**
- * Points the handlers' SDK clients at the hub (its EventBridge and SQS APIs, dynalite) and names the
- * bus, the public URL and the tables, unless the user pointed them elsewhere on purpose: each such
+ * Points the handlers' SDK clients at the hub (its EventBridge, SQS and Firehose APIs, dynalite) and
+ * names the bus, the raw archive's streams, the public URL and the tables, unless the user pointed them elsewhere on purpose: each such
  * variable is left as it is, with a warning.
  */
 export function pointHandlersAtHub(
@@ -100,6 +100,8 @@ export function pointHandlersAtHub(
   const defaults: [string, string][] = [
     ['AWS_ENDPOINT_URL_EVENTBRIDGE', hub.url],
     ['AWS_ENDPOINT_URL_SQS', hub.url],
+    ['AWS_ENDPOINT_URL_FIREHOSE', hub.url],
+    [ENV.rawStreamPrefix, rawStreamPrefix(hub.topology.bus.name)],
     ['AWS_ENDPOINT_URL_DYNAMODB', hub.dynamoDbUrl],
     [ENV.busName, hub.topology.bus.name],
     [ENV.publicUrl, hub.url],

@@ -21,9 +21,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EVENTBRIDGE } from '../core/aws/json-client.ts';
+import { FIREHOSE } from '../core/aws/firehose.ts';
+import { type AwsCredentials, AwsJsonClient, DYNAMODB, EVENTBRIDGE } from '../core/aws/json-client.ts';
 import { SQS } from '../core/aws/sqs.ts';
-import { topology as repositoryTopology, type Topology } from '../lib/topology.ts';
+import { DynamoDbQuarantine } from '../core/ingest/quarantine.ts';
+import { rawRetentionDays } from '../core/ingest/retention.ts';
+import { quarantineTable } from '../core/tables.ts';
+import { rawStreamPrefix, topology as repositoryTopology, type Topology } from '../lib/topology.ts';
 import { LocalAwsApis, type LocalAwsJsonApi } from './aws-apis.ts';
 import { type DataDirectory, IN_MEMORY, openDataDirectory } from './data-directory.ts';
 import { startLocalDynamoDbThread } from './dynamodb/dynalite-thread.ts';
@@ -31,12 +35,16 @@ import { ensureTables, type LocalDynamoDb } from './dynamodb/local-dynamodb.ts';
 import { EventBridgeApi } from './eventbridge/api.ts';
 import { EventArchive } from './eventbridge/archive.ts';
 import { LocalEventBus } from './eventbridge/bus.ts';
-import { HubHttpServer } from './http-server.ts';
+import { FirehoseApi } from './firehose/api.ts';
+import { LocalRawStore } from './firehose/raw-store.ts';
+import { rawRead } from './firehose/route.ts';
+import { HubHttpServer, type LocalRead } from './http-server.ts';
 import { wireConsumers } from './hub-consumers.ts';
 import { HubEnvironment, pointHandlersAtHub, prepareHandlerEnvironment } from './hub-environment.ts';
 import { routeBindings } from './hub-functions.ts';
 import { type LocalFunctionEnvironment, stopLocalFunctionRuntime } from './lambda/local-function.ts';
 import { describeError, HubLogger, type LogSink } from './log.ts';
+import { quarantineRead } from './quarantine/route.ts';
 import { type LocalHub, RunningHub } from './running-hub.ts';
 import { SqsApi } from './sqs/api.ts';
 
@@ -69,6 +77,14 @@ export interface LocalHubOptions {
 }
 
 let runningHub: LocalHub | undefined;
+
+/** A JSON-protocol client of the hub's own dynalite, for what the hub reads itself (the quarantine). */
+function localDynamoDbClient(url: string, region: string, credentials: AwsCredentials): AwsJsonClient {
+  return new AwsJsonClient(DYNAMODB, {
+    env: { AWS_ENDPOINT_URL_DYNAMODB: url, AWS_REGION: region },
+    credentials: async () => credentials,
+  });
+}
 
 function readVersion(): string {
   const manifest = JSON.parse(readFileSync(resolve(REPOSITORY_ROOT, 'package.json'), 'utf8')) as {
@@ -166,6 +182,33 @@ export async function startLocalHub(options: LocalHubOptions = {}): Promise<Loca
     cleanups.push(() => dynamoDb.close());
     await ensureTables(dynamoDb.url, region, topology.tables, log, credentials);
 
+    // The raw archive's Firehose streams, one per routed connector, records on disk before answering.
+    const rawStore = new LocalRawStore({
+      root: storage.rawArchivePath,
+      retentionDays: rawRetentionDays(),
+      log: log.child('raw'),
+    });
+    cleanups.push(() => rawStore.close());
+    const firehose = new FirehoseApi({
+      streams: topology.ingest.map((route) => ({
+        name: `${rawStreamPrefix(topology.bus.name)}${route.connector.id}`,
+        connector: route.connector.id,
+      })),
+      store: rawStore,
+      region,
+      accountId,
+    });
+    const localReads: Record<string, LocalRead> = { '/local/raw': rawRead(rawStore) };
+    if (topology.tables.some((table) => table.id === quarantineTable.id)) {
+      localReads['/local/quarantine'] = quarantineRead(
+        new DynamoDbQuarantine({
+          tableName: quarantineTable.id,
+          retentionDays: rawRetentionDays(),
+          client: localDynamoDbClient(dynamoDb.url, region, credentials),
+        }),
+      );
+    }
+
     const routes = routeBindings(topology, functionEnvironment);
     functions.push(...new Set(routes.map((binding) => binding.function)));
     for (const fn of functions) {
@@ -188,6 +231,7 @@ export async function startLocalHub(options: LocalHubOptions = {}): Promise<Loca
         queryCompatible: true,
         handle: (operation, input) => sqsApi.handle(operation, input),
       },
+      { service: FIREHOSE, handle: (operation, input) => firehose.handle(operation, input) },
     ];
     let hub: RunningHub | undefined;
     const http = new HubHttpServer({
@@ -198,6 +242,7 @@ export async function startLocalHub(options: LocalHubOptions = {}): Promise<Loca
       health: () => (hub ? hub.health() : { status: 'starting' }),
       log: log.child('http'),
       outboxDir: process.env.OMNIHUB_OUTBOX_DIR ?? outboxDir,
+      localReads,
     });
     const host = options.host ?? '127.0.0.1';
     const ports = await http.listen({

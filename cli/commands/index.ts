@@ -3,7 +3,9 @@ import type { CliCommand } from '../command.ts';
 import { dlqCommand } from './dlq.ts';
 import { exportCommand } from './export.ts';
 import { profileCommand } from './profile.ts';
+import { quarantineCommand } from './quarantine.ts';
 import { replayCommand } from './replay.ts';
+import { retranslateCommand } from './retranslate.ts';
 import { sqlCommand } from './sql.ts';
 
 export const commands: readonly CliCommand[] = [
@@ -12,4 +14,6 @@ export const commands: readonly CliCommand[] = [
   sqlCommand,
   dlqCommand,
   replayCommand,
+  quarantineCommand,
+  retranslateCommand,
 ];

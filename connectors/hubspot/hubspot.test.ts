@@ -896,11 +896,22 @@ describe('Connector: hubspot', () => {
     it.each([
       ['{"eventId":1}', /JSON array of events, got an object/],
       ['null', /got null/],
-      ['[1]', /element 0 is not a HubSpot event/],
-      ['[{"eventId":1,"subscriptionId":2}]', /element 0 .*subscriptionType/],
-      ['[{"eventId":1.5,"subscriptionId":2,"subscriptionType":"contact.creation"}]', /element 0 .*eventId/],
     ])('rejects %s with a message saying what is wrong', (body, message) => {
       expect(() => parseHubSpotBatch(requestOf({ body }))).toThrow(message);
+    });
+
+    it.each([
+      ['[1]', /element 0 is not a HubSpot event/, /^[0-9a-f]{16}#0$/],
+      ['[{"eventId":1,"subscriptionId":2}]', /element 0 .*subscriptionType/, /^2:1$/],
+      [
+        '[{"eventId":1.5,"subscriptionId":2,"subscriptionType":"contact.creation"}]',
+        /element 0 .*eventId/,
+        /^[0-9a-f]{16}#0$/,
+      ],
+    ])('marks the element of %s unreadable, saying what is wrong', (body, message, deliveryId) => {
+      const [delivery] = parseHubSpotBatch(requestOf({ body }));
+      expect(delivery?.unreadable).toMatch(message);
+      expect(delivery?.deliveryId).toMatch(deliveryId);
     });
 
     it('publishes the exact external id of an object id beyond 2^53', async () => {

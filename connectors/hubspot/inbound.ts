@@ -11,6 +11,7 @@ import { ValidationError } from '../../core/errors.ts';
 import type { Address, EventData, Traits } from '../../core/events/catalog.ts';
 import { identitiesOf, normalizeEmail, normalizePhone } from '../../core/identity/identity.ts';
 import { parseJsonKeepingLargeIntegers } from '../../core/ingest/body.ts';
+import { describeIssues, unreadableElement } from '../../core/ingest/quarantine.ts';
 import { ContactEvent, ContactMerge, ContactPropertyChange, EventEnvelope } from './schema.ts';
 
 /** The external-id system of HubSpot contacts: one portal per hub (multi-portal is out of scope). */
@@ -30,8 +31,9 @@ function describeJson(value: unknown): string {
 
 /**
  * Splits a verified HubSpot body into one delivery per event. Throws a 400 {@link ValidationError}
- * when the body is not a JSON array, or an element lacks `eventId`, `subscriptionId` or
- * `subscriptionType` (HubSpot does not retry a 400, so this is for bodies that can never succeed).
+ * when the body is not a JSON array (HubSpot does not retry a 400, so this is for bodies that can
+ * never succeed). An element without a valid `eventId`, `subscriptionId` or `subscriptionType` is an
+ * unreadable delivery (quarantined), keyed by its own ids where those are valid.
  */
 export function parseHubSpotBatch(request: WebhookRequest): Delivery[] {
   // Ids beyond 2^53 keep their exact digits (as strings).
@@ -45,11 +47,23 @@ export function parseHubSpotBatch(request: WebhookRequest): Delivery[] {
   return body.map((element: unknown, index) => {
     const envelope = EventEnvelope.safeParse(element);
     if (!envelope.success) {
-      const issue = envelope.error.issues[0];
-      const where = issue?.path.map(String).join('.') || '(element)';
-      throw new ValidationError(
-        `element ${index} is not a HubSpot event: ${where}: ${issue?.message ?? 'invalid'}`,
-        'malformed_body',
+      const invalid = new Set(envelope.error.issues.map((issue) => String(issue.path[0])));
+      const fields: Record<string, unknown> =
+        typeof element === 'object' && element !== null && !Array.isArray(element)
+          ? (element as Record<string, unknown>)
+          : {};
+      const readable = (name: string) => fields[name] !== undefined && !invalid.has(name);
+      return unreadableElement(
+        request,
+        index,
+        element,
+        `element ${index} is not a HubSpot event: ${describeIssues(envelope.error.issues)}`,
+        {
+          ...(readable('eventId') && readable('subscriptionId')
+            ? { deliveryId: `${String(fields.subscriptionId)}:${String(fields.eventId)}` }
+            : {}),
+          ...(readable('subscriptionType') ? { topic: String(fields.subscriptionType) } : {}),
+        },
       );
     }
     const { subscriptionId, eventId, subscriptionType } = envelope.data;

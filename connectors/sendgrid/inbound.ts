@@ -15,6 +15,7 @@ import { ValidationError } from '../../core/errors.ts';
 import type { EventData } from '../../core/events/catalog.ts';
 import { identitiesOf } from '../../core/identity/identity.ts';
 import { parseJson } from '../../core/ingest/body.ts';
+import { describeIssues, unreadableElement } from '../../core/ingest/quarantine.ts';
 import {
   type AnyMessageEvent,
   BatchElement,
@@ -29,10 +30,10 @@ import {
 } from './schema.ts';
 
 /**
- * Splits a verified body into one delivery per event.
+ * Splits a verified body into one delivery per event. An element that is not an event with
+ * `sg_event_id` and `event` is an unreadable delivery (quarantined; its siblings go on).
  *
- * @throws ValidationError 400 `malformed_body` when the body is not a JSON array, `invalid_payload`
- *   when an element is not an event with `sg_event_id` and `event`.
+ * @throws ValidationError 400 `malformed_body` when the body is not a JSON array.
  * @example
  * parseEvents(request); // [{ deliveryId: 'ZGVsaXZlcmVk…', topic: 'delivered', payload: {…} }, …]
  */
@@ -44,9 +45,21 @@ export function parseEvents(request: WebhookRequest): Delivery[] {
   return body.map((element: unknown, position) => {
     const parsed = BatchElement.safeParse(element);
     if (!parsed.success) {
-      throw new ValidationError(
-        `element ${position} is not a SendGrid event: it needs a non-empty string sg_event_id and event`,
-        'invalid_payload',
+      const invalid = new Set(parsed.error.issues.map((issue) => String(issue.path[0])));
+      const fields: Record<string, unknown> =
+        typeof element === 'object' && element !== null && !Array.isArray(element)
+          ? (element as Record<string, unknown>)
+          : {};
+      const readable = (name: string) => typeof fields[name] === 'string' && !invalid.has(name);
+      return unreadableElement(
+        request,
+        position,
+        element,
+        `element ${position} is not a SendGrid event: ${describeIssues(parsed.error.issues)}`,
+        {
+          ...(readable('sg_event_id') ? { deliveryId: String(fields.sg_event_id) } : {}),
+          ...(readable('event') ? { topic: String(fields.event) } : {}),
+        },
       );
     }
     return { deliveryId: parsed.data.sg_event_id, topic: parsed.data.event, payload: element };

@@ -619,10 +619,14 @@ describe('Connector: sendgrid', () => {
       expect(hub.publisher.events[0]?.data).toStrictEqual(data); // no stray keys such as scope: undefined
     });
 
-    it('requires the ASM group id for group consent events (400 naming the field)', async () => {
-      const response = await harness().send(signedRequest(batch([event({ event: 'group_unsubscribe' })])));
-      expect(response.statusCode).toBe(400);
-      expect(response.body).toContain('asm_group_id');
+    it('requires the ASM group id for group consent events (quarantined, naming the field)', async () => {
+      const hub = harness();
+      const response = await hub.send(signedRequest(batch([event({ event: 'group_unsubscribe' })])));
+      expect(response.statusCode).toBe(200);
+      expect(hub.publisher.events).toEqual([]);
+      expect([...hub.quarantine.records.values()].map((record) => record.reason)).toEqual([
+        expect.stringContaining('asm_group_id'),
+      ]);
     });
 
     it.each([

@@ -311,7 +311,7 @@ describe('Connector: square', () => {
       else expect(expectOneOf, response.body).toContain(response.statusCode);
       for (const event of h.publisher.events) expect(Envelope.safeParse(event).success).toBe(true);
       if (h.publisher.events.length > 0) outcomes.published += 1;
-      if (response.statusCode === 400) outcomes.rejected += 1;
+      if (response.statusCode === 400 || h.quarantine.records.size > 0) outcomes.rejected += 1;
       return response;
     }
 

@@ -29,7 +29,7 @@ export const Origin = described(
 export const Envelope = z.object({
   id: described(
     z.string().check(z.minLength(1)),
-    'Event id, deterministic for a given vendor delivery, so redeliveries keep it',
+    "Event id, from the vendor delivery, the event's position in it and its content: a redelivery, a replay or an unchanged re-translation keeps it; a corrected translation gets a new one",
   ),
   type: described(
     z.string(),
@@ -40,6 +40,10 @@ export const Envelope = z.object({
   time: described(z.iso.datetime({ offset: true }), 'CloudEvents time: equal to occurredAt'),
   occurredAt: described(z.iso.datetime({ offset: true }), "When it happened, by the vendor's clock"),
   receivedAt: described(z.iso.datetime({ offset: true }), 'When Omnihub received the delivery'),
+  retranslatedAt: described(
+    z.optional(z.iso.datetime({ offset: true })),
+    'When `omnihub retranslate` translated the archived delivery again and published this corrected event; absent otherwise. Among values with the same occurredAt, the latest translation wins',
+  ),
   schemaVersion: described(
     z.number().check(z.int(), z.positive()),
     'Version of the `data` schema for this type',

@@ -18,9 +18,13 @@ import type { ConnectorDefinition } from '../connector.ts';
 import { errorResponse } from '../http.ts';
 import { logger as rootLogger } from '../observability.ts';
 import { secretSourceFromEnvironment } from '../secrets.ts';
-import { PowertoolsDeliveryLedger } from './ledger.ts';
+import { quarantineTable } from '../tables.ts';
+import { ledgerKeyPrefix, ledgerRetentionSeconds, PowertoolsDeliveryLedger } from './ledger.ts';
 import { createIngestPipeline, type IngestPipeline } from './pipeline.ts';
+import { DynamoDbQuarantine } from './quarantine.ts';
+import { FirehoseRawArchive, RAW_STREAM_PREFIX_ENV } from './raw-archive.ts';
 import { toWebhookRequest } from './request.ts';
+import { rawRetentionDays } from './retention.ts';
 
 function requiredEnv(name: string): string {
   const value = process.env[name];
@@ -47,12 +51,18 @@ export function ingestHandler(connector: ConnectorDefinition) {
         secrets: secretSourceFromEnvironment(),
         ledger: new PowertoolsDeliveryLedger({
           tableName: requiredEnv('OMNIHUB_IDEMPOTENCY_TABLE'),
-          keyPrefix: `ingest.${connector.id}`,
+          keyPrefix: ledgerKeyPrefix(connector.id),
+          retentionSeconds: ledgerRetentionSeconds(),
         }),
-        // AWS JSON protocol without the SDK (ledger and secrets too): see docs/bundles.md.
+        // AWS JSON protocol without the SDK (ledger, quarantine, raw archive, secrets too): docs/bundles.md.
         publisher: new PutEventsPublisher({
           busName: requiredEnv('OMNIHUB_BUS_NAME'),
           putEvents: putEventsOverJson(),
+        }),
+        archive: new FirehoseRawArchive({ streamPrefix: requiredEnv(RAW_STREAM_PREFIX_ENV) }),
+        quarantine: new DynamoDbQuarantine({
+          tableName: requiredEnv(quarantineTable.envVar),
+          retentionDays: rawRetentionDays(),
         }),
         logger,
         metrics,

@@ -11,26 +11,51 @@
  * invocation) -> publish -> complete (COMPLETED record kept for `retentionSeconds`). If publishing
  * fails the reservation is released, so the vendor's retry is processed again. If the process dies
  * in between, the IN_PROGRESS record expires with the invocation's deadline and the retry proceeds.
+ *
+ * A completed record keeps a digest of the events the delivery published (`publishedDigest`: their
+ * ids, which cover their content), so `omnihub retranslate` knows a translation that would publish
+ * the same events without publishing them, and records what a corrected translation published.
  */
 import {
   IdempotencyConfig,
   IdempotencyItemAlreadyExistsError,
+  IdempotencyItemNotFoundError,
   IdempotencyRecordStatus,
 } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { JsonProtocolPersistenceLayer } from './idempotency-store.ts';
+import { rawRetentionDays } from './retention.ts';
 
 export type Reservation = 'reserved' | 'completed' | 'in_progress';
 
 export interface DeliveryLedger {
   /** Tries to reserve each key; says per key whether it is new, already done, or being processed. */
   reserve(keys: readonly string[], remainingTimeMs: number): Promise<Map<string, Reservation>>;
-  complete(keys: readonly string[]): Promise<void>;
+  /**
+   * Marks keys done, with the digest of what each published; a key without a reservation is
+   * recorded all the same (re-translation).
+   */
+  complete(keys: readonly string[], digests?: ReadonlyMap<string, string>): Promise<void>;
   release(keys: readonly string[]): Promise<void>;
+  /** The digest each completed key recorded; absent for a key never completed (or expired). */
+  published(keys: readonly string[]): Promise<Map<string, string | undefined>>;
 }
 
 /** How long a completed delivery is remembered: longer than any vendor retries (Square: 72 h). */
 export const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600;
+
+/** The ledger's key prefix of a connector's deliveries (ingest and re-translation share it). */
+export function ledgerKeyPrefix(connectorId: string): string {
+  return `ingest.${connectorId}`;
+}
+
+/**
+ * How long ingest keeps a completed record: as long as the raw archive keeps the delivery (so a
+ * re-translation can tell what it published), and never less than the vendors' retries need.
+ */
+export function ledgerRetentionSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  return Math.max(DEFAULT_RETENTION_SECONDS, rawRetentionDays(env) * 86_400);
+}
 
 /** Reservations made at once per request (a 500-event SendGrid batch must not open 500 sockets). */
 const CONCURRENCY = 16;
@@ -73,16 +98,35 @@ export class PowertoolsDeliveryLedger implements DeliveryLedger {
     return outcome;
   }
 
-  async complete(keys: readonly string[]): Promise<void> {
-    await forEachLimited(keys, CONCURRENCY, (key) => this.#store.saveSuccess({ key }, { published: true }));
+  async complete(keys: readonly string[], digests?: ReadonlyMap<string, string>): Promise<void> {
+    await forEachLimited(keys, CONCURRENCY, (key) =>
+      this.#store.saveSuccess({ key }, { published: true, events: digests?.get(key) }),
+    );
   }
 
   async release(keys: readonly string[]): Promise<void> {
     await forEachLimited(keys, CONCURRENCY, (key) => this.#store.deleteRecord({ key }));
   }
+
+  async published(keys: readonly string[]): Promise<Map<string, string | undefined>> {
+    const digests = new Map<string, string | undefined>();
+    await forEachLimited(keys, CONCURRENCY, async (key) => {
+      try {
+        const record = await this.#store.getRecord({ key });
+        const data = record.responseData as { events?: unknown } | undefined;
+        const completed = record.getStatus() === IdempotencyRecordStatus.COMPLETED;
+        digests.set(key, completed && typeof data?.events === 'string' ? data.events : undefined);
+      } catch (error) {
+        if (!(error instanceof IdempotencyItemNotFoundError)) throw error;
+        digests.set(key, undefined);
+      }
+    });
+    return digests;
+  }
 }
 
-async function forEachLimited<T>(
+/** Runs `run` over the items, at most `limit` at a time (a 500-element batch must not open 500 sockets). */
+export async function forEachLimited<T>(
   items: readonly T[],
   limit: number,
   run: (item: T) => Promise<unknown>,
@@ -103,6 +147,7 @@ async function forEachLimited<T>(
  */
 export class InMemoryDeliveryLedger implements DeliveryLedger {
   readonly #records = new Map<string, 'in_progress' | 'completed'>();
+  readonly #digests = new Map<string, string>();
 
   async reserve(keys: readonly string[], _remainingTimeMs?: number): Promise<Map<string, Reservation>> {
     const outcome = new Map<string, Reservation>();
@@ -117,11 +162,25 @@ export class InMemoryDeliveryLedger implements DeliveryLedger {
     return outcome;
   }
 
-  async complete(keys: readonly string[]): Promise<void> {
-    for (const key of keys) this.#records.set(key, 'completed');
+  async complete(keys: readonly string[], digests?: ReadonlyMap<string, string>): Promise<void> {
+    for (const key of keys) {
+      this.#records.set(key, 'completed');
+      const digest = digests?.get(key);
+      if (digest === undefined) this.#digests.delete(key);
+      else this.#digests.set(key, digest);
+    }
   }
 
   async release(keys: readonly string[]): Promise<void> {
-    for (const key of keys) this.#records.delete(key);
+    for (const key of keys) {
+      this.#records.delete(key);
+      this.#digests.delete(key);
+    }
+  }
+
+  async published(keys: readonly string[]): Promise<Map<string, string | undefined>> {
+    return new Map(
+      keys.map((key) => [key, this.#records.get(key) === 'completed' ? this.#digests.get(key) : undefined]),
+    );
   }
 }

@@ -1,6 +1,16 @@
 /**
- * The inbound path every connector shares: configured? -> size -> content type -> verify (raw bytes)
- * -> parse -> validate + translate -> dedupe (per delivery) -> publish -> acknowledge.
+ * The inbound path every connector shares: configured? -> size -> verify (raw bytes) -> content type
+ * -> parse -> per delivery: validate + translate, or quarantine -> dedupe (per delivery) -> publish and
+ * quarantine, together -> acknowledge.
+ *
+ * Acknowledged (2xx) only when the request is durable somewhere it can be translated from again: the
+ * raw archive (every verified request, as received, whatever becomes of it), and per delivery its
+ * events on the bus or its quarantine item. The three are written in parallel and all awaited; if
+ * any fails the answer is 503 and the vendor retries (the ledger makes the retry publish nothing
+ * twice). Refused only for what the sender must fix: 413 over the
+ * size limit, 401 for the signature, 400 for a content type or body that cannot be read. A delivery
+ * that fails its schema or translator is quarantined and answered 2xx, and in a batch its siblings
+ * are published (`translate.ts`).
  *
  * It knows nothing about Lambda or HTTP servers: it takes a {@link WebhookRequest} and returns an
  * {@link HttpResponse}, with its collaborators passed in, so tests and benchmarks drive it directly.
@@ -8,26 +18,14 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { EventPublisher } from '../aws/publisher.ts';
-import type {
-  CanonicalEventDraft,
-  ConnectorDefinition,
-  Delivery,
-  HttpResponse,
-  SecretValues,
-  WebhookRequest,
-} from '../connector.ts';
-import {
-  ClientError,
-  ConnectorNotConfiguredError,
-  RetryableError,
-  SignatureError,
-  ValidationError,
-} from '../errors.ts';
-import { catalog, dataSchemaUri, isEventType } from '../events/catalog.ts';
-import type { Envelope } from '../events/envelope.ts';
-import { deterministicEventId } from '../events/event-id.ts';
+import type { ConnectorDefinition, HttpResponse, SecretValues, WebhookRequest } from '../connector.ts';
+import { ClientError, ConnectorNotConfiguredError, RetryableError, SignatureError } from '../errors.ts';
+import { publishedDigest } from '../events/event-id.ts';
 import type { SecretSource } from '../secrets.ts';
 import type { DeliveryLedger } from './ledger.ts';
+import type { QuarantineRecord, QuarantineStore } from './quarantine.ts';
+import type { RawArchive } from './raw-archive.ts';
+import { type DeliveryOutcome, translateRequest } from './translate.ts';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
@@ -35,6 +33,10 @@ export interface IngestDependencies {
   readonly secrets: SecretSource;
   readonly ledger: DeliveryLedger;
   readonly publisher: EventPublisher;
+  /** Where deliveries that fail their schema or translator are kept. */
+  readonly quarantine: QuarantineStore;
+  /** Where every verified request is kept as received. */
+  readonly archive: RawArchive;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** @default () => new Date() */
@@ -49,11 +51,7 @@ export interface IngestInvocation {
 
 export type IngestPipeline = (request: WebhookRequest, invocation: IngestInvocation) => Promise<HttpResponse>;
 
-interface TranslatedDelivery {
-  readonly delivery: Delivery;
-  readonly key: string;
-  readonly envelopes: Envelope[];
-}
+type Translated = Extract<DeliveryOutcome, { kind: 'translated' }>;
 
 export function createIngestPipeline(
   connector: ConnectorDefinition,
@@ -62,7 +60,6 @@ export function createIngestPipeline(
   const { inbound } = connector;
   const secretNames = Object.keys(connector.secrets);
   const maxBodyBytes = inbound.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const source = `omnihub.${connector.id}`;
   const now = deps.now ?? (() => new Date());
   const { logger, metrics } = deps;
 
@@ -94,110 +91,48 @@ export function createIngestPipeline(
     }
   }
 
-  function envelopeOf(
-    eventDraft: CanonicalEventDraft,
-    delivery: Delivery,
-    index: number,
-    request: WebhookRequest,
-    correlationId: string,
-  ): Envelope {
-    if (!isEventType(eventDraft.type)) throw new TypeError(`unknown canonical event type ${eventDraft.type}`);
-    const entry = catalog[eventDraft.type];
-    const parsed = entry.data.safeParse(eventDraft.data);
-    if (!parsed.success) {
-      throw new TypeError(
-        `${eventDraft.type} data does not match its schema: ${summarizeIssues(parsed.error.issues)}`,
-      );
-    }
-    const occurred = new Date(eventDraft.occurredAt);
-    if (Number.isNaN(occurred.getTime())) throw new TypeError(`invalid occurredAt for ${eventDraft.type}`);
-    const occurredAt = occurred.toISOString();
-    const firstExternal = eventDraft.identities.find((identity) => identity.type === 'external');
-    const subject =
-      eventDraft.subject ??
-      (firstExternal?.type === 'external' ? `${firstExternal.system}:${firstExternal.value}` : undefined);
-    return {
-      id: deterministicEventId(connector.id, delivery.deliveryId, String(index), eventDraft.type),
-      type: eventDraft.type,
-      source,
-      ...(subject !== undefined ? { subject } : {}),
-      time: occurredAt,
-      occurredAt,
-      receivedAt: request.receivedAt.toISOString(),
-      schemaVersion: entry.version,
-      dataschema: dataSchemaUri(eventDraft.type),
-      origin: { connector: connector.id, deliveryId: delivery.deliveryId, topic: delivery.topic },
-      identities: eventDraft.identities,
-      correlationId,
-      data: parsed.data,
-    };
-  }
-
-  function translate(
-    request: WebhookRequest,
-    deliveries: Delivery[],
-    correlationId: string,
-  ): TranslatedDelivery[] {
-    const translated: TranslatedDelivery[] = [];
-    const seen = new Set<string>();
-    deliveries.forEach((delivery, position) => {
-      const key = `${connector.id}:${delivery.deliveryId}`;
-      if (seen.has(key)) {
-        count('DuplicateDeliveries');
-        return; // the same element twice in one batch
-      }
-      seen.add(key);
-      const definition = Object.hasOwn(inbound.topics, delivery.topic)
-        ? inbound.topics[delivery.topic]
-        : undefined;
-      if (!definition) {
+  /** Counts and logs what is not published: untranslated topics, repeats, quarantined deliveries. */
+  function report(outcomes: readonly DeliveryOutcome[], correlationId: string): void {
+    for (const outcome of outcomes) {
+      if (outcome.kind === 'repeated') count('DuplicateDeliveries');
+      else if (outcome.kind === 'untranslated') {
         count('UntranslatedTopics');
         logger.info('topic not translated; acknowledged without publishing', {
-          topic: delivery.topic,
+          topic: outcome.delivery.topic,
           correlationId,
         });
-        return;
+      } else if (outcome.kind === 'quarantined') {
+        const { deliveryId, topic, reason } = outcome.record;
+        logger.warn('delivery quarantined', { deliveryId, topic, reason, correlationId });
       }
-      const payload = definition.schema.safeParse(delivery.payload);
-      if (!payload.success) {
-        count('TranslationFailures');
-        throw new ValidationError(
-          `${deliveries.length > 1 ? `element ${position} ` : ''}(${delivery.topic}) does not match the expected payload: ${summarizeIssues(payload.error.issues)}`,
-          'invalid_payload',
-        );
-      }
-      let drafts: CanonicalEventDraft[];
-      let envelopes: Envelope[];
-      try {
-        drafts = definition.translate(payload.data, {
-          connector: connector.id,
-          deliveryId: delivery.deliveryId,
-          topic: delivery.topic,
-          request,
-        });
-        envelopes = drafts.map((eventDraft, index) =>
-          envelopeOf(eventDraft, delivery, index, request, correlationId),
-        );
-      } catch (error) {
-        if (error instanceof ClientError) throw error;
-        count('TranslationFailures');
-        logger.warn('translation failed', {
-          topic: delivery.topic,
-          correlationId,
-          error: error instanceof Error ? error.message : String(error),
-        });
-        throw new ValidationError(
-          `(${delivery.topic}) could not be translated: ${error instanceof Error ? error.message : 'unknown error'}`,
-          'untranslatable_payload',
-        );
-      }
-      translated.push({ delivery, key, envelopes });
-    });
-    return translated;
+    }
+  }
+
+  async function quarantine(records: readonly QuarantineRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    let added: number;
+    try {
+      added = await deps.quarantine.keep(records);
+    } catch (error) {
+      throw new RetryableError('the quarantine did not take the deliveries', 503, 'quarantine_unavailable', {
+        cause: error,
+      });
+    }
+    if (added > 0) count('DeliveriesQuarantined', added);
+  }
+
+  async function keepRaw(request: WebhookRequest, requestId: string): Promise<void> {
+    try {
+      await deps.archive.keep(connector.id, request, requestId);
+    } catch (error) {
+      throw new RetryableError('the raw archive did not take the delivery', 503, 'raw_archive_unavailable', {
+        cause: error,
+      });
+    }
   }
 
   async function publish(
-    work: TranslatedDelivery[],
+    work: readonly Translated[],
     invocation: IngestInvocation,
   ): Promise<{ duplicates: number; published: number }> {
     const withEvents = work.filter((item) => item.envelopes.length > 0);
@@ -224,13 +159,15 @@ export function createIngestPipeline(
     // A delivery is done only when every one of its events is on the bus.
     const done: string[] = [];
     const undone: string[] = [];
+    const digests = new Map<string, string>();
     let offset = 0;
     for (const item of fresh) {
       const indexes = item.envelopes.map((_, index) => offset + index);
       offset += item.envelopes.length;
       (indexes.some((index) => failed.has(index)) ? undone : done).push(item.key);
+      digests.set(item.key, publishedDigest(item.envelopes.map((envelope) => envelope.id)));
     }
-    await Promise.all([deps.ledger.complete(done), deps.ledger.release(undone)]);
+    await Promise.all([deps.ledger.complete(done, digests), deps.ledger.release(undone)]);
     const published = envelopes.length - failed.size;
     count('EventsPublished', published);
     if (undone.length > 0) {
@@ -255,6 +192,7 @@ export function createIngestPipeline(
 
   return async function ingest(request, invocation) {
     count('WebhooksReceived');
+    const { correlationId } = invocation;
     try {
       if (request.body.length > maxBodyBytes) {
         throw new ClientError(
@@ -263,44 +201,57 @@ export function createIngestPipeline(
           `body of ${request.body.length} bytes exceeds the limit of ${maxBodyBytes}`,
         );
       }
-      const mediaType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
       await verify(request);
       count('WebhooksVerified');
-      if (!inbound.contentTypes.includes(mediaType)) {
-        throw new ValidationError(
-          `content type '${mediaType || '(none)'}' is not accepted; expected ${inbound.contentTypes.join(' or ')}`,
-          'unsupported_content_type',
-        );
+      // From here on the request is kept as received, whatever becomes of it, and never answered
+      // before that is durable: not even a 400 (a fixed parser may read it later).
+      const archived = keepRaw(request, correlationId);
+      archived.catch(() => undefined); // awaited below on every path; never an unhandled rejection
+      let outcomes: DeliveryOutcome[];
+      try {
+        outcomes = translateRequest(connector, request, { correlationId, requestId: correlationId });
+      } catch (error) {
+        await archived;
+        throw error;
       }
-      const deliveries = inbound.parse(request);
-      const work = translate(request, deliveries, invocation.correlationId);
-      const { duplicates, published } = await publish(work, invocation);
+      report(outcomes, correlationId);
+      const translated = outcomes.filter((outcome): outcome is Translated => outcome.kind === 'translated');
+      const records = outcomes.flatMap((outcome) => (outcome.kind === 'quarantined' ? [outcome.record] : []));
+      // All settle before the answer: a failure of one must not cut the others short.
+      const [published, quarantined, kept] = await Promise.allSettled([
+        publish(translated, invocation),
+        quarantine(records),
+        archived,
+      ]);
+      if (published.status === 'rejected') throw published.reason;
+      if (quarantined.status === 'rejected') throw quarantined.reason;
+      if (kept.status === 'rejected') throw kept.reason;
+      const { duplicates } = published.value;
       logger.info('webhook accepted', {
-        deliveries: deliveries.length,
-        published,
+        deliveries: outcomes.length,
+        published: published.value.published,
         duplicates,
-        correlationId: invocation.correlationId,
+        quarantined: records.length,
+        correlationId,
       });
       return (
-        inbound.acknowledge?.(request, deliveries) ?? {
+        inbound.acknowledge?.(
+          request,
+          outcomes.map((outcome) => outcome.delivery),
+        ) ?? {
           statusCode: 200,
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ received: deliveries.length, published, duplicates }),
+          body: JSON.stringify({
+            received: outcomes.length,
+            published: published.value.published,
+            duplicates,
+            quarantined: records.length,
+          }),
         }
       );
     } catch (error) {
-      if (error instanceof ClientError || error instanceof RetryableError)
-        reject(error.code, invocation.correlationId);
+      if (error instanceof ClientError || error instanceof RetryableError) reject(error.code, correlationId);
       throw error;
     }
   };
-}
-
-function summarizeIssues(
-  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
-): string {
-  return issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
 }

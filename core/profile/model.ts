@@ -4,13 +4,18 @@
  * Every rule is commutative and idempotent, so the same set of events applied in any order, with
  * duplicates, yields the same profile:
  * - traits, consent and loyalty are last-writer-wins on the vendor's event time (`occurredAt`), ties
- *   broken by event id, so an older event never overwrites a newer value;
+ *   broken by the time of a re-translation (`retranslatedAt`, so a fixed translator's correction of an
+ *   event wins over the event it corrects), then by event id, so an older event never overwrites a
+ *   newer value;
  * - orders and refunds are maps keyed by their vendor ids (set semantics), and stats are derived
  *   from them rather than incremented;
  * - identities, channels and merge lists are sets kept sorted.
  */
 import type { Envelope } from '../events/envelope.ts';
 import type { Money } from '../money.ts';
+
+/** What decides which of two values is newer. */
+type Stamp = { readonly at: string; readonly eventId: string; readonly retranslatedAt?: string };
 
 /** A value with where and when it came from. */
 export interface Stamped<T> {
@@ -20,6 +25,8 @@ export interface Stamped<T> {
   /** Connector that reported it. */
   readonly source: string;
   readonly eventId: string;
+  /** The event's `retranslatedAt`, when it is a re-translation's correction. */
+  readonly retranslatedAt?: string;
 }
 
 export type ConsentStatus = 'subscribed' | 'unsubscribed' | 'undeliverable' | 'unknown';
@@ -34,7 +41,7 @@ export interface OrderRecord {
   readonly total?: Money;
   readonly placedAt?: string;
   /** Which event set the total (last-writer-wins). */
-  readonly totalStamp?: { readonly at: string; readonly eventId: string };
+  readonly totalStamp?: Stamp;
   readonly source?: string;
   readonly cancelled?: boolean;
   /** refundId -> amount. */
@@ -86,13 +93,16 @@ export function emptyContent(): ProfileContent {
   };
 }
 
-/** Later event wins; equal times are decided by event id so every order of application agrees. */
-function newer(
-  candidate: { at: string; eventId: string },
-  current: { at: string; eventId: string } | undefined,
-): boolean {
+/**
+ * Later event wins; at equal times a later re-translation wins (a correction over what it corrects),
+ * then the event id decides, so every order of application agrees.
+ */
+function newer(candidate: Stamp, current: Stamp | undefined): boolean {
   if (!current) return true;
   if (candidate.at !== current.at) return candidate.at > current.at;
+  const candidateTranslation = candidate.retranslatedAt ?? '';
+  const currentTranslation = current.retranslatedAt ?? '';
+  if (candidateTranslation !== currentTranslation) return candidateTranslation > currentTranslation;
   return candidate.eventId > current.eventId;
 }
 
@@ -136,7 +146,7 @@ function mergeOrder(a: OrderRecord | undefined, b: OrderRecord): OrderRecord {
   };
 }
 
-function stampOf(order: OrderRecord): { at: string; eventId: string } {
+function stampOf(order: OrderRecord): Stamp {
   return order.totalStamp ?? { at: order.placedAt ?? '', eventId: '' };
 }
 
@@ -156,7 +166,8 @@ export function foldEvent(
   event: Envelope,
   identityKeys: readonly string[],
 ): ProfileContent {
-  const stamp = { at: event.occurredAt, source: event.origin.connector, eventId: event.id };
+  const translation = event.retranslatedAt ? { retranslatedAt: event.retranslatedAt } : {};
+  const stamp = { at: event.occurredAt, source: event.origin.connector, eventId: event.id, ...translation };
   const data = event.data as Record<string, unknown>;
   let next: ProfileContent = {
     ...content,
@@ -211,7 +222,7 @@ export function foldEvent(
       const key = orderKeyOf(event);
       const order: OrderRecord = {
         total: data.total as Money,
-        totalStamp: { at: event.occurredAt, eventId: event.id },
+        totalStamp: { at: event.occurredAt, eventId: event.id, ...translation },
         placedAt: event.occurredAt,
         source: event.origin.connector,
       };

@@ -154,7 +154,11 @@ export class ProfileReader {
       .flatMap((page) => page.entries.map((entry) => ({ partition: page.id, entry, sk: sortKey(entry) })))
       .filter((candidate) => candidate.sk >= floor);
     candidates.sort((a, b) => (a.sk < b.sk ? 1 : a.sk > b.sk ? -1 : 0));
-    const taken = candidates.slice(0, options.limit);
+    // Copies of one event on several partitions share a sort key: a page takes all of them or none,
+    // so that the next page does not show the event again.
+    let end = Math.min(options.limit, candidates.length);
+    while (end > 0 && end < candidates.length && candidates[end]?.sk === candidates[end - 1]?.sk) end += 1;
+    const taken = candidates.slice(0, end);
     const next: Record<string, string> = { ...options.cursor };
     let more = false;
     for (const page of pages) {

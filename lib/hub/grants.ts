@@ -12,13 +12,15 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { TableDefinition } from '../../core/tables.ts';
 import { ENV, type FunctionAccess } from '../topology.ts';
+import { grantRawArchive, type HubRawArchive } from './raw-archive.ts';
 import { TopologyError } from './topology-checks.ts';
 
-/** What a function can be granted: the hub's tables (with their definitions) and its bus. */
+/** What a function can be granted: the hub's tables (with their definitions), its bus, its raw archive. */
 export interface GrantableResources {
   readonly tables: Readonly<Record<string, dynamodb.Table>>;
   readonly tableDefinitions: ReadonlyMap<string, TableDefinition>;
   readonly bus: events.IEventBus;
+  readonly rawArchive?: HubRawArchive;
 }
 
 /** The implementation of `IntegrationHub.grantAccess`; `hub` scopes the cdk-nag references. */
@@ -38,6 +40,14 @@ export function grantFunctionAccess(
     }
     if (level === 'read') {
       table.grantReadData(fn);
+    } else if (level === 'put') {
+      // PutItem only: no reads, updates or deletes. The key as DynamoDB uses it to encrypt the item.
+      table.grant(fn, 'dynamodb:PutItem');
+      table.encryptionKey?.grant(fn, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*');
+      Validations.of(fn.role ?? fn).acknowledge({
+        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        reason: `DynamoDB writes to '${tableId}' need data keys from the hub key; the statement is scoped to that one key ARN.`,
+      });
     } else {
       table.grantReadWriteData(fn);
       Validations.of(fn.role ?? fn).acknowledge(
@@ -62,6 +72,16 @@ export function grantFunctionAccess(
   if (access.publishes) {
     resources.bus.grantPutEventsTo(fn);
     fn.addEnvironment(ENV.busName, resources.bus.eventBusName);
+  }
+  if (access.archivesRaw !== undefined) {
+    const granted =
+      resources.rawArchive !== undefined &&
+      grantRawArchive(fn, resources.rawArchive, access.archivesRaw, ENV.rawStreamPrefix);
+    if (!granted) {
+      throw new TopologyError(
+        `${fn.node.path} archives the raw deliveries of '${access.archivesRaw}', which has no raw archive stream.`,
+      );
+    }
   }
 }
 
@@ -89,7 +109,7 @@ export function grantSecretRead(fn: lambda.Function, secret: secretsmanager.ISec
  * How cdk-nag names an attribute in a finding id: `<LogicalId.Arn>` for `Fn::GetAtt`, `<LogicalId>` for
  * `Ref`, so a finding on a wildcard under a specific resource can be acknowledged for that resource only.
  */
-function nagReference(scope: Construct, token: string): string {
+export function nagReference(scope: Construct, token: string): string {
   const resolved: unknown = Stack.of(scope).resolve(token);
   if (typeof resolved === 'object' && resolved !== null) {
     if ('Fn::GetAtt' in resolved && Array.isArray(resolved['Fn::GetAtt'])) {

@@ -84,6 +84,14 @@ export interface IntegrationHubProps {
    */
   readonly archiveRetentionDays?: number;
   /**
+   * Days every verified webhook is kept as received (the raw archive bucket's lifecycle) and a
+   * quarantined delivery is kept in the quarantine (`OMNIHUB_RAW_RETENTION_DAYS` of every function),
+   * for `omnihub retranslate`. The deliveries carry personal data: erasure reaches them only when
+   * they expire.
+   * @default 30
+   */
+  readonly rawRetentionDays?: number;
+  /**
    * What happens to stateful resources (key, tables, secrets, log groups, dead-letter queues) when
    * they leave the stack.
    * @default RemovalPolicy.RETAIN

@@ -1,8 +1,9 @@
 /**
  * The deployment's settings that functions read from their environment: the phone region, the
- * timeline's retention and the connector settings a caller passes through. Checked at synth time, so
+ * timeline's and the raw archive's retention and the connector settings a caller passes through. Checked at synth time, so
  * a typo fails `cdk synth` instead of a function at run time.
  */
+import { RAW_RETENTION_ENV } from '../../core/ingest/retention.ts';
 import type { Topology } from '../topology.ts';
 import type { IntegrationHubProps } from './props.ts';
 
@@ -52,6 +53,13 @@ export function functionEnvironmentOf(
       );
     }
     environment.OMNIHUB_TIMELINE_RETENTION_DAYS = String(days);
+  }
+  if (props.rawRetentionDays !== undefined) {
+    const days = props.rawRetentionDays;
+    if (!Number.isInteger(days) || days < 1) {
+      throw new HubSettingsError(`rawRetentionDays must be a whole number of days, 1 or more, got ${days}.`);
+    }
+    environment[RAW_RETENTION_ENV] = String(days);
   }
   const secretNames = new Set(
     topology.ingest.flatMap((route) => [

@@ -71,6 +71,14 @@ export class AppendOnlyFile {
     this.appended += 1;
   }
 
+  /** Appends bytes exactly as given (records that carry their own delimiters, as Firehose writes them). */
+  write(bytes: Buffer): void {
+    if (this.closed) throw new Error(`${this.path} is closed`);
+    let offset = 0;
+    while (offset < bytes.length) offset += writeSync(this.fd, bytes, offset, bytes.length - offset);
+    this.appended += 1;
+  }
+
   /** Resolves once every line appended before the call is on disk (fsync), sharing in-flight flushes. */
   async sync(): Promise<void> {
     const target = this.appended;
@@ -101,6 +109,8 @@ export class AppendOnlyFile {
     await this.syncInFlight?.catch(() => undefined);
     this.closed = true;
     fsyncSync(this.fd);
+    // A caller still waiting in sync() for lines appended before now finds them flushed.
+    this.synced = this.appended;
     closeSync(this.fd);
   }
 }

@@ -210,7 +210,8 @@ describe('Construct: IntegrationHub', () => {
         expect(secret.Properties.KmsKeyId).toEqual(keyArn);
       }
       const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-      expect(logGroups).toHaveLength(functionIds.length + 1);
+      // One per function, the API's access log, the raw archive's delivery errors.
+      expect(logGroups).toHaveLength(functionIds.length + 2);
       for (const logGroup of logGroups) {
         expect(logGroup.Properties.KmsKeyId).toEqual(keyArn);
         expect(logGroup.Properties.RetentionInDays).toBe(30);
@@ -393,7 +394,7 @@ describe('Construct: IntegrationHub', () => {
       }
     });
 
-    it('gives the ingest function exactly its secret, idempotency table, bus and public URL', () => {
+    it('gives the ingest function exactly its secret, idempotency and quarantine tables, bus, raw stream and public URL', () => {
       const { stack, hub, template } = synthHub();
       const fn = hub.functions[acme.id];
       if (!fn) throw new Error('ingest function missing');
@@ -405,7 +406,9 @@ describe('Construct: IntegrationHub', () => {
           OMNIHUB_PUBLIC_URL: stack.resolve(hub.api.apiEndpoint),
           OMNIHUB_SECRET_ARN: stack.resolve(hub.secrets[acme.id]?.secretArn),
           OMNIHUB_IDEMPOTENCY_TABLE: stack.resolve(hub.tables.idempotency?.tableName),
+          OMNIHUB_QUARANTINE_TABLE: stack.resolve(hub.tables.quarantine?.tableName),
           OMNIHUB_BUS_NAME: stack.resolve(hub.bus.eventBusName),
+          OMNIHUB_RAW_STREAM_PREFIX: 'omnihub-test-test-raw-',
         },
       });
     });
@@ -446,7 +449,7 @@ describe('Construct: IntegrationHub', () => {
   });
 
   describe('permissions: exactly what the topology declares', () => {
-    it('ingest: PutEvents on the bus only, GetSecretValue on its own secret only, the idempotency table only', () => {
+    it('ingest: PutEvents on the bus only, GetSecretValue on its own secret only, the idempotency table, PutItem on the quarantine', () => {
       const { stack, hub, template } = synthHub();
       const fn = hub.functions[acme.id];
       if (!fn) throw new Error('ingest function missing');
@@ -463,11 +466,16 @@ describe('Construct: IntegrationHub', () => {
         },
       ]);
       const idempotencyArn = stack.resolve(hub.tables.idempotency?.tableArn);
-      const dynamodb = forService(statements, 'dynamodb');
+      const quarantineArn = stack.resolve(hub.tables.quarantine?.tableArn);
+      const all = forService(statements, 'dynamodb');
+      const onIdempotency = (statement: (typeof all)[number]) =>
+        JSON.stringify(statement.Resource) === JSON.stringify([idempotencyArn]);
+      // The quarantine: new items only, never a read, an update or a delete.
+      expect(all.filter((statement) => !onIdempotency(statement))).toEqual([
+        { Effect: 'Allow', Action: ['dynamodb:PutItem'], Resource: [quarantineArn] },
+      ]);
+      const dynamodb = all.filter(onIdempotency);
       expect(dynamodb.length).toBeGreaterThan(0);
-      for (const statement of dynamodb) {
-        expect(statement.Resource).toEqual([idempotencyArn]);
-      }
       expect(dynamodb.flatMap((statement) => statement.Action)).toEqual(
         expect.arrayContaining([
           'dynamodb:GetItem',

@@ -41,7 +41,13 @@ describe('Monitoring of the hub', () => {
     expect(count('Errors')).toBe(Object.keys(hub.functions).length);
     expect(count('Throttles')).toBe(Object.keys(hub.functions).length);
     for (const alarm of alarms) {
-      expect(alarm).toMatchObject({ Threshold: 1, EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
+      // Counts alarm at 1; the raw archive's freshness (seconds) at twice its 15-minute buffer.
+      const threshold = alarm.MetricName === 'DeliveryToS3.DataFreshness' ? 1800 : 1;
+      expect(alarm).toMatchObject({
+        Threshold: threshold,
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
       expect(alarm.AlarmActions).toHaveLength(1);
       expect(alarm.OKActions).toHaveLength(1);
     }

@@ -77,8 +77,8 @@ describe('CLI: tables', () => {
     expect(await main(['help'], io)).toBe(0);
     const [, commands = ''] = out.join('\n').split('Commands:\n');
     expect(commands.split('\n').slice(0, 2)).toEqual([
-      expect.stringMatching(/^ {2}profile {2}Show a unified profile/),
-      expect.stringMatching(/^ {2}export {3}Write the profiles/),
+      expect.stringMatching(/^ {2}profile {2,}Show a unified profile/),
+      expect.stringMatching(/^ {2}export {3,}Write the profiles/),
     ]);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * One runner for every connector fixture: `connectors/<id>/fixtures/*.json` holds a request in the
- * vendor's real format (raw body, real signature headers) and the canonical events it must become.
+ * vendor's real format (raw body, real signature headers) and the canonical events it must become,
+ * or the deliveries it must quarantine (with a fragment of the reason).
  */
 import { describe, expect, it } from 'vitest';
 import type { ConnectorDefinition } from '../../core/connector.ts';
@@ -29,6 +30,17 @@ describe('Connector fixtures', () => {
       expect(response.statusCode, response.body).toBe(fixture.expect.status);
       if (fixture.expect.body !== undefined) expect(response.body).toBe(fixture.expect.body);
       expect(harness.publisher.events.map(comparable)).toEqual(fixture.expect.events ?? []);
+      const quarantined = [...harness.quarantine.records.values()].map(({ deliveryId, topic, reason }) => ({
+        deliveryId,
+        topic,
+        reason,
+      }));
+      expect(quarantined).toEqual(
+        (fixture.expect.quarantined ?? []).map((item) => ({
+          ...item,
+          reason: expect.stringContaining(item.reason),
+        })),
+      );
     });
   });
 });

@@ -4,7 +4,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as z from 'zod/mini';
 import type { EventPublisher, PublishResult } from '../../core/aws/publisher.ts';
 import { defineConnector, draft, topic, type WebhookRequest } from '../../core/connector.ts';
@@ -13,6 +13,8 @@ import { errorResponse } from '../../core/http.ts';
 import { parseJson } from '../../core/ingest/body.ts';
 import { InMemoryDeliveryLedger } from '../../core/ingest/ledger.ts';
 import { createIngestPipeline } from '../../core/ingest/pipeline.ts';
+import { InMemoryQuarantine, type QuarantineStore } from '../../core/ingest/quarantine.ts';
+import { InMemoryRawArchive, type RawArchive, readRawDeliveries } from '../../core/ingest/raw-archive.ts';
 import { hmac, requireHeader, safeEqual } from '../../core/ingest/verify.ts';
 import { EnvironmentSecretSource, type SecretSource } from '../../core/secrets.ts';
 import { RecordingPublisher } from '../support/ingest.ts';
@@ -86,22 +88,38 @@ function request(
   };
 }
 
-function harness(options: { publisher?: EventPublisher; secrets?: SecretSource } = {}) {
+function harness(
+  options: {
+    publisher?: EventPublisher;
+    secrets?: SecretSource;
+    quarantine?: QuarantineStore;
+    archive?: RawArchive;
+  } = {},
+) {
   const publisher = options.publisher ?? new RecordingPublisher();
   const ledger = new InMemoryDeliveryLedger();
+  const quarantine = new InMemoryQuarantine();
+  const archive = new InMemoryRawArchive();
+  let sent = 0;
   const pipeline = createIngestPipeline(demo, {
     secrets: options.secrets ?? new EnvironmentSecretSource({ DEMO_SECRET: SECRET }),
     ledger,
     publisher,
+    quarantine: options.quarantine ?? quarantine,
+    archive: options.archive ?? archive,
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics: new Metrics({ namespace: 'Test' }),
   });
   return {
     publisher,
     ledger,
+    quarantine,
+    archive,
     send: async (req: WebhookRequest) => {
       try {
-        return await pipeline(req, { remainingTimeMs: 5000, correlationId: 'corr-1' });
+        // A request id per invocation, as Lambda gives: corr-1, corr-2, ...
+        sent += 1;
+        return await pipeline(req, { remainingTimeMs: 5000, correlationId: `corr-${sent}` });
       } catch (error) {
         return errorResponse(error);
       }
@@ -116,7 +134,12 @@ describe('Ingest pipeline', () => {
     const h = harness();
     const response = await h.send(request([item('a'), item('b')]));
     expect(response.statusCode).toBe(200);
-    expect(JSON.parse(response.body ?? '')).toEqual({ received: 2, published: 2, duplicates: 0 });
+    expect(JSON.parse(response.body ?? '')).toEqual({
+      received: 2,
+      published: 2,
+      duplicates: 0,
+      quarantined: 0,
+    });
     const [first] = (h.publisher as RecordingPublisher).events;
     expect(first).toMatchObject({
       type: 'customer.upserted',
@@ -134,7 +157,12 @@ describe('Ingest pipeline', () => {
     const h = harness();
     await h.send(request([item('a')]));
     const response = await h.send(request([item('a'), item('c')]));
-    expect(JSON.parse(response.body ?? '')).toEqual({ received: 2, published: 1, duplicates: 1 });
+    expect(JSON.parse(response.body ?? '')).toEqual({
+      received: 2,
+      published: 1,
+      duplicates: 1,
+      quarantined: 0,
+    });
     expect((h.publisher as RecordingPublisher).events.map((e) => e.origin.deliveryId)).toEqual(['a', 'c']);
   });
 
@@ -147,13 +175,6 @@ describe('Ingest pipeline', () => {
       'unsupported_content_type',
     ],
     ['a malformed body', request(null, { raw: '[{"id":' }), 400, 'malformed_body'],
-    [
-      'a payload that fails the topic schema',
-      request([{ id: 'a', kind: 'created' }]),
-      400,
-      'invalid_payload',
-    ],
-    ['a translator producing invalid data', request([item('a', 'broken')]), 400, 'untranslatable_payload'],
     ['a body over the limit', request(null, { raw: `[${'"x",'.repeat(600)}"x"]` }), 413, 'payload_too_large'],
   ])('answers %s with %i %s and publishes nothing', async (_name, req, status, code) => {
     const h = harness();
@@ -166,14 +187,99 @@ describe('Ingest pipeline', () => {
     expect((h.publisher as RecordingPublisher).events).toEqual([]);
   });
 
-  it('says in English which field of the payload is wrong and how', async () => {
-    const response = await harness().send(request([{ id: 'a', kind: 'created', email: 7 }]));
-    expect(response.statusCode).toBe(400);
-    expect(JSON.parse(response.body ?? '')).toEqual({
-      error: 'invalid_payload',
-      message:
-        '(created) does not match the expected payload: email: Invalid input: expected string, received number',
+  it.each([
+    [
+      'a payload that fails the topic schema',
+      [{ id: 'a', kind: 'created' }],
+      'does not match the created payload: email: Invalid input: expected string, received undefined',
+    ],
+    [
+      'a translator producing data the catalog refuses',
+      [item('a', 'broken')],
+      'could not be translated: invalid occurredAt for customer.deleted',
+    ],
+  ])('quarantines %s, answers 2xx and publishes nothing', async (_name, body, reason) => {
+    const h = harness();
+    const response = await h.send(request(body));
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body ?? '')).toMatchObject({ received: 1, published: 0, quarantined: 1 });
+    expect((h.publisher as RecordingPublisher).events).toEqual([]);
+    expect(await h.quarantine.list()).toEqual([
+      expect.objectContaining({
+        connector: 'demo',
+        deliveryId: 'a',
+        topic: body[0]?.kind,
+        reason: expect.stringContaining(reason),
+        receivedAt: '2025-01-01T00:00:05.000Z',
+        requestId: 'corr-1',
+        index: 0,
+      }),
+    ]);
+  });
+
+  it('says which field of the payload is wrong and how, never its value, in the item and the log', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn');
+    const h = harness();
+    await h.send(
+      request([
+        { id: 'a', kind: 'created', email: 7 },
+        { id: 'b', kind: 'created', email: ['ada@example.com'] },
+      ]),
+    );
+    const reasons = (await h.quarantine.list()).map((record) => record.reason);
+    expect(reasons).toEqual([
+      'does not match the created payload: email: Invalid input: expected string, received number',
+      'does not match the created payload: email: Invalid input: expected string, received array',
+    ]);
+    const logged = warn.mock.calls.filter(([message]) => message === 'delivery quarantined');
+    warn.mockRestore();
+    expect(logged.map(([, fields]) => fields)).toEqual([
+      { deliveryId: 'a', topic: 'created', reason: reasons[0], correlationId: 'corr-1' },
+      { deliveryId: 'b', topic: 'created', reason: reasons[1], correlationId: 'corr-1' },
+    ]);
+    expect(JSON.stringify(logged)).not.toContain('example.com');
+  });
+
+  it('publishes the valid elements of a batch and quarantines the others, once per delivery', async () => {
+    const h = harness();
+    const batch = request([item('a'), { id: 'b', kind: 'created' }, item('c')]);
+    const first = await h.send(batch);
+    expect(JSON.parse(first.body ?? '')).toEqual({
+      received: 3,
+      published: 2,
+      duplicates: 0,
+      quarantined: 1,
     });
+    const again = await h.send(batch);
+    expect(again.statusCode).toBe(200);
+    expect(JSON.parse(again.body ?? '')).toEqual({
+      received: 3,
+      published: 0,
+      duplicates: 2,
+      quarantined: 1,
+    });
+    expect((h.publisher as RecordingPublisher).events.map((e) => e.origin.deliveryId)).toEqual(['a', 'c']);
+    expect((await h.quarantine.list()).map((record) => record.deliveryId)).toEqual(['b']);
+  });
+
+  it('answers 503 when the quarantine cannot take an item, and publishes the rest once the retry succeeds', async () => {
+    const failing: QuarantineStore = {
+      keep: async () => {
+        throw new Error('DynamoDB is down');
+      },
+    };
+    const quarantine = new InMemoryQuarantine();
+    let store: QuarantineStore = failing;
+    const h = harness({ quarantine: { keep: (records) => store.keep(records) } });
+    const batch = request([item('a'), { id: 'b', kind: 'created' }]);
+    const refused = await h.send(batch);
+    expect(refused.statusCode).toBe(503);
+    expect(JSON.parse(refused.body ?? '')).toMatchObject({ error: 'quarantine_unavailable' });
+    store = quarantine;
+    const retried = await h.send(batch);
+    expect(retried.statusCode).toBe(200);
+    expect((h.publisher as RecordingPublisher).events.map((e) => e.origin.deliveryId)).toEqual(['a']);
+    expect((await quarantine.list()).map((record) => record.deliveryId)).toEqual(['b']);
   });
 
   it('checks the signature before the content type, so unauthenticated callers learn nothing', async () => {
@@ -226,7 +332,12 @@ describe('Ingest pipeline', () => {
     expect(JSON.parse(refused.body ?? '')).toMatchObject({ error: 'bus_unavailable' });
     fail = false;
     const retried = await h.send(request([item('a')]));
-    expect(JSON.parse(retried.body ?? '')).toEqual({ received: 1, published: 1, duplicates: 0 });
+    expect(JSON.parse(retried.body ?? '')).toEqual({
+      received: 1,
+      published: 1,
+      duplicates: 0,
+      quarantined: 0,
+    });
   });
 
   it('answers 409 while the same delivery is in progress elsewhere', async () => {
@@ -235,5 +346,61 @@ describe('Ingest pipeline', () => {
     const response = await h.send(request([item('a')]));
     expect(response.statusCode).toBe(409);
     expect(JSON.parse(response.body ?? '')).toMatchObject({ error: 'delivery_in_progress' });
+  });
+
+  it('keeps every verified request in the raw archive before answering, even one it refuses with 400', async () => {
+    const h = harness();
+    await h.send(request([item('a')]));
+    await h.send(request(null, { raw: '[{"id":' }));
+    await h.send(request([item('b')], { secret: 'nope' }));
+    await h.send(request(null, { raw: `[${'"x",'.repeat(600)}"x"]` }));
+    const kept = readRawDeliveries(h.archive.lines);
+    expect(kept.map((delivery) => delivery.request.body.toString())).toEqual([
+      JSON.stringify([item('a')]),
+      '[{"id":',
+    ]);
+    expect(kept[0]).toMatchObject({
+      connector: 'demo',
+      requestId: 'corr-1',
+      request: {
+        publicUrl: 'https://hooks.example.com/webhooks/demo',
+        receivedAt: new Date('2025-01-01T00:00:05Z'),
+        // The content type is kept; the signature never is.
+        headers: { 'content-type': 'application/json' },
+      },
+    });
+  });
+
+  it('answers 503 when the raw archive cannot take a request, and the retry publishes nothing twice', async () => {
+    let down = true;
+    const archive = new InMemoryRawArchive();
+    const flaky: RawArchive = {
+      keep: async (...args) => {
+        if (down) throw new Error('Firehose is unavailable');
+        return archive.keep(...args);
+      },
+    };
+    const h = harness({ archive: flaky });
+    const refused = await h.send(request([item('a')]));
+    expect(refused.statusCode).toBe(503);
+    expect(JSON.parse(refused.body ?? '')).toMatchObject({ error: 'raw_archive_unavailable' });
+    // Published (and recorded by the ledger) while the archive was down: the retry adds no event.
+    down = false;
+    const retried = await h.send(request([item('a')]));
+    expect(JSON.parse(retried.body ?? '')).toMatchObject({ published: 0, duplicates: 1 });
+    expect((h.publisher as RecordingPublisher).events).toHaveLength(1);
+    expect(readRawDeliveries(archive.lines)).toHaveLength(1);
+  });
+
+  it('answers 503, not 400, to an unreadable body the raw archive could not take', async () => {
+    const h = harness({
+      archive: {
+        keep: async () => {
+          throw new Error('Firehose is unavailable');
+        },
+      },
+    });
+    const response = await h.send(request(null, { raw: '[{"id":' }));
+    expect(response.statusCode).toBe(503);
   });
 });

@@ -229,6 +229,32 @@ describe('Profile API: timeline', () => {
     expect(pages).toBe(4);
   });
 
+  it('shows an event once when a redelivery after a merge left a copy on the survivor, whatever the page size', async () => {
+    // The older profile survives the merge: the event's own profile is the one merged away.
+    await writer.apply(upsert('square', '2025-02-02T00:00:00.000Z', [phone('+14155550133')], {}));
+    const original = upsert('shopify', '2025-02-01T00:00:00.000Z', [email('copy@x.io')], {});
+    await writer.apply(original);
+    const linked = await writer.apply(
+      upsert('hubspot', '2025-02-03T00:00:00.000Z', [email('copy@x.io'), phone('+14155550133')], {}),
+    );
+    // Redelivered after the merge: its timeline entry is written again, under the survivor.
+    await writer.apply(original);
+    for (const limit of ['1', '2', '3']) {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const { body } = await call(PROFILE_ROUTES.events, {
+          profileId: linked.profileId ?? '',
+          query: { limit, ...(cursor ? { cursor } : {}) },
+        });
+        seen.push(...(body.events as { eventId: string }[]).map((event) => event.eventId));
+        cursor = body.nextCursor as string | undefined;
+      } while (cursor);
+      expect(seen).toHaveLength(3);
+      expect(new Set(seen).size).toBe(3);
+    }
+  });
+
   it('answers 400 for a bad limit or a cursor it did not issue', async () => {
     const { profileId } = await ada();
     for (const limit of ['0', '101', 'ten', '-1', '1.5']) {

@@ -1,6 +1,6 @@
 /**
- * Drives a connector's ingest pipeline in-process: the real pipeline, an in-memory delivery ledger
- * and a publisher that records what would have gone to the bus.
+ * Drives a connector's ingest pipeline in-process: the real pipeline, an in-memory delivery ledger,
+ * quarantine and raw archive, and a publisher that records what would have gone to the bus.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -11,6 +11,8 @@ import type { Envelope } from '../../core/events/envelope.ts';
 import { errorResponse } from '../../core/http.ts';
 import { InMemoryDeliveryLedger } from '../../core/ingest/ledger.ts';
 import { createIngestPipeline } from '../../core/ingest/pipeline.ts';
+import { InMemoryQuarantine, type QuarantineItem } from '../../core/ingest/quarantine.ts';
+import { InMemoryRawArchive } from '../../core/ingest/raw-archive.ts';
 import { EnvironmentSecretSource } from '../../core/secrets.ts';
 
 export class RecordingPublisher implements EventPublisher {
@@ -47,6 +49,11 @@ export interface WebhookFixture {
     readonly body?: string;
     /** The canonical events published, in order (id, receivedAt and correlationId are not compared). */
     readonly events?: ReadonlyArray<Partial<Envelope>>;
+    /**
+     * The deliveries quarantined instead of published, in order: delivery id, topic, and a fragment of
+     * the reason (which field, what was expected).
+     */
+    readonly quarantined?: ReadonlyArray<Pick<QuarantineItem, 'deliveryId' | 'topic' | 'reason'>>;
   };
 }
 
@@ -103,6 +110,8 @@ export function fixtureRequest(fixture: WebhookFixture): WebhookRequest {
 export interface PipelineHarness {
   readonly publisher: RecordingPublisher;
   readonly ledger: InMemoryDeliveryLedger;
+  readonly quarantine: InMemoryQuarantine;
+  readonly archive: InMemoryRawArchive;
   /** Runs one request; errors are mapped to responses exactly as the Lambda handler does. */
   send(request: WebhookRequest): Promise<HttpResponse>;
 }
@@ -113,10 +122,14 @@ export function pipelineHarness(
 ): PipelineHarness {
   const publisher = options.publisher ?? new RecordingPublisher();
   const ledger = new InMemoryDeliveryLedger();
+  const quarantine = new InMemoryQuarantine();
+  const archive = new InMemoryRawArchive();
   const pipeline = createIngestPipeline(connector, {
     secrets: new EnvironmentSecretSource(options.secrets),
     ledger,
     publisher,
+    quarantine,
+    archive,
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics: new Metrics({ namespace: 'OmnihubTest' }),
     now: options.now,
@@ -124,6 +137,8 @@ export function pipelineHarness(
   return {
     publisher,
     ledger,
+    quarantine,
+    archive,
     async send(request) {
       try {
         return await pipeline(request, { remainingTimeMs: 10_000, correlationId: 'test-correlation' });
